@@ -1,0 +1,123 @@
+package paved
+
+import (
+	"context"
+)
+
+// Attempt is one try at a call. Because hedged attempts run at once, what an
+// attempt produced (an *http.Response, a gRPC reply, the T of Do) is recorded
+// on the attempt itself; the policy that starts attempts marks which one is
+// final (Call.SetFinal), and the others are discarded (their bodies closed).
+// An Attempt is safe for concurrent use.
+type Attempt struct {
+	call *Call
+	n    int32 // 0 for the implicit first attempt
+
+	// The attempt's state is guarded by call.mu: one lock per call, taken only
+	// when a result is recorded or released.
+	hasResult bool
+	discarded bool
+	released  bool
+	result    any
+	discard   func() // frees result when nobody takes it
+	hold      func() // runs on Release; see Hold
+}
+
+// AttemptFrom returns the attempt ctx belongs to, or nil outside a Pipeline
+// run. Outside retry and hedge this is the call's only attempt, number 1.
+func AttemptFrom(ctx context.Context) *Attempt {
+	a, _ := ctx.Value(attemptKey{}).(*Attempt)
+	return a
+}
+
+// Number returns the attempt's ordinal, 1 for the first.
+func (a *Attempt) Number() int {
+	if a.n == 0 {
+		return 1 // the implicit first attempt
+	}
+	return int(a.n)
+}
+
+// Call returns the call the attempt belongs to.
+func (a *Attempt) Call() *Call { return a.call }
+
+// SetResult records what the attempt produced. discard, if not nil, frees v
+// (drains and closes a body) and runs when the result is discarded: a retry moved
+// on, a hedge lost, or the call ended without it. A result recorded after its
+// attempt was discarded is discarded at once.
+func (a *Attempt) SetResult(v any, discard func()) {
+	a.call.mu.Lock()
+	if a.discarded {
+		a.call.mu.Unlock()
+		if discard != nil {
+			discard()
+		}
+		return
+	}
+	a.result, a.discard, a.hasResult = v, discard, true
+	a.call.mu.Unlock()
+}
+
+// Result returns the recorded result, if any. The caller that takes the final
+// result owns it, and calls Release when done with it.
+func (a *Attempt) Result() (any, bool) {
+	a.call.mu.Lock()
+	defer a.call.mu.Unlock()
+	return a.result, a.hasResult && !a.discarded
+}
+
+// Hold asks that f run when the attempt's result is released instead of now,
+// and reports whether it will: true only while the attempt holds a result that
+// needs freeing (one recorded with a discard func). An attempt timeout uses it
+// to keep the winning attempt's context alive until its response body is closed:
+//
+//	if !paved.AttemptFrom(ctx).Hold(cancel) { cancel() }
+func (a *Attempt) Hold(f func()) bool {
+	a.call.mu.Lock()
+	defer a.call.mu.Unlock()
+	if !a.hasResult || a.discard == nil || a.discarded || a.released {
+		return false
+	}
+	if prev := a.hold; prev != nil {
+		a.hold = func() { prev(); f() }
+	} else {
+		a.hold = f
+	}
+	return true
+}
+
+// Release is called by the owner of the final result when it is done with it
+// (the response body was closed): it runs the held funcs. Safe to call twice.
+func (a *Attempt) Release() {
+	a.call.mu.Lock()
+	if a.released {
+		a.call.mu.Unlock()
+		return
+	}
+	a.released = true
+	hold := a.hold
+	a.hold = nil
+	a.call.mu.Unlock()
+	if hold != nil {
+		hold()
+	}
+}
+
+// Discard frees the attempt's result, now if it has one, or when it lands:
+// retry calls it before trying again, hedge on the losers. Safe to call twice.
+func (a *Attempt) Discard() {
+	a.call.mu.Lock()
+	if a.discarded {
+		a.call.mu.Unlock()
+		return
+	}
+	a.discarded = true
+	discard := a.discard
+	has := a.hasResult
+	a.result, a.discard = nil, nil
+	a.call.mu.Unlock()
+	if has && discard != nil {
+		discard()
+	}
+	a.Release()
+}

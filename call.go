@@ -1,0 +1,275 @@
+package paved
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// Priority is a call's criticality (Google's scheme): load shedding drops the
+// lowest first. The zero value is PriorityCritical, the default.
+type Priority int8
+
+// Priorities, from most to least important.
+const (
+	PriorityCriticalPlus  Priority = 1
+	PriorityCritical      Priority = 0
+	PrioritySheddablePlus Priority = -1
+	PrioritySheddable     Priority = -2
+)
+
+// String returns the priority's name ("critical_plus", "critical", ...).
+func (p Priority) String() string {
+	switch p {
+	case PriorityCriticalPlus:
+		return "critical_plus"
+	case PriorityCritical:
+		return "critical"
+	case PrioritySheddablePlus:
+		return "sheddable_plus"
+	case PrioritySheddable:
+		return "sheddable"
+	}
+	return "unknown"
+}
+
+// CallInfo is what the caller or an adapter knows about a call before it runs.
+// Attach it with WithCallInfo; Pipeline.Run reads it.
+type CallInfo struct {
+	// Operation names what is called, such as "POST /v1/charges" or
+	// "/pkg.Svc/Method". It appears in spans and events.
+	Operation string
+	// Unrepeatable marks a call that must not be sent twice, such as a POST without
+	// an Idempotency-Key: retry and hedge make exactly one attempt. The zero value
+	// means the call is safe to repeat, which is what a plain Go function run
+	// through a Pipeline is assumed to be.
+	Unrepeatable bool
+	// Key identifies the caller (tenant, principal) for per-key limits and
+	// idempotency scoping. Empty means unknown.
+	Key string
+	// Priority is the call's criticality; the zero value is PriorityCritical.
+	Priority Priority
+	// Classifier classifies this call's errors; nil means the pipeline's.
+	Classifier Classifier
+}
+
+type callInfoKey struct{}
+
+// WithCallInfo returns a copy of ctx that carries info for the calls run with it.
+// Fields info leaves empty (Operation, Key, Priority, Classifier) are inherited
+// from the CallInfo ctx already carries, so a server's caller key and priority
+// reach the calls it makes downstream; Unrepeatable is always info's own.
+func WithCallInfo(ctx context.Context, info CallInfo) context.Context {
+	if prev, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
+		if info.Operation == "" {
+			info.Operation = prev.Operation
+		}
+		if info.Key == "" {
+			info.Key = prev.Key
+		}
+		if info.Priority == 0 {
+			info.Priority = prev.Priority
+		}
+		if info.Classifier == nil {
+			info.Classifier = prev.Classifier
+		}
+	}
+	return context.WithValue(ctx, callInfoKey{}, &info)
+}
+
+// CallInfoFrom returns the CallInfo ctx carries, or the zero CallInfo.
+func CallInfoFrom(ctx context.Context) CallInfo {
+	if info, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
+		return *info
+	}
+	return CallInfo{}
+}
+
+// Call is one logical call through a Pipeline: what the adapters know about it,
+// and its attempts. Its fields are fixed when the call starts, so a Call is safe
+// for concurrent use by the attempts of one call (hedges run at once).
+type Call struct {
+	pipeline *Pipeline
+	op       Op
+	info     *CallInfo // never nil; shared with the context, never written
+
+	// first is the implicit first attempt, embedded so a call that never retries
+	// allocates no Attempt.
+	first    Attempt
+	attempts atomic.Int32 // attempts started, the implicit first included
+	metrics  bool         // attempt durations are recorded
+
+	// sealed and hasMore let a single-attempt call end without taking mu:
+	// NewAttempt sets hasMore before it reads sealed, seal sets sealed before it
+	// reads hasMore, so at least one of them sees the other and takes the slow path.
+	sealed  atomic.Bool // Run has returned
+	hasMore atomic.Bool // more is or is about to be set
+	mu      sync.Mutex  // guards more, and the state of every attempt
+	more    *callMore
+}
+
+// callMore is the part of a Call only retries and hedges need, allocated by
+// the first NewAttempt or SetFinal so the common single-attempt call stays small.
+type callMore struct {
+	extra []*Attempt
+	final *Attempt
+}
+
+var noCallInfo = &CallInfo{}
+
+// callCtx is the context a Pipeline runs its middleware with: the caller's
+// context plus the Call, in one allocation.
+type callCtx struct {
+	context.Context
+	call Call
+}
+
+type callKey struct{}
+type attemptKey struct{}
+
+func (c *callCtx) Value(key any) any {
+	switch key.(type) {
+	case callKey:
+		return &c.call
+	case attemptKey:
+		return &c.call.first
+	}
+	return c.Context.Value(key)
+}
+
+// CallFrom returns the Call that ctx belongs to, or nil outside a Pipeline run.
+func CallFrom(ctx context.Context) *Call {
+	c, _ := ctx.Value(callKey{}).(*Call)
+	return c
+}
+
+// Pipeline returns the name of the pipeline running the call.
+func (c *Call) Pipeline() string { return c.pipeline.name }
+
+// Operation returns what is called, such as "POST /v1/charges"; empty if unknown.
+func (c *Call) Operation() string { return c.info.Operation }
+
+// SafeToRepeat reports whether the call may be sent more than once.
+func (c *Call) SafeToRepeat() bool { return !c.info.Unrepeatable }
+
+// Key returns the caller's key for per-key limits and idempotency scoping.
+func (c *Call) Key() string { return c.info.Key }
+
+// Priority returns the call's criticality.
+func (c *Call) Priority() Priority { return c.info.Priority }
+
+// Info returns everything known about the call before it ran.
+func (c *Call) Info() CallInfo { return *c.info }
+
+// Classify says what kind of outcome err is for this call: the pipeline's
+// classifier (WithClassifier) if it has one, else the call's (set by the
+// adapter), else DefaultClassifier. A nil err is OutcomeSuccess.
+func (c *Call) Classify(err error) Outcome {
+	if err == nil {
+		return OutcomeSuccess
+	}
+	switch {
+	case c.pipeline.classifier != nil:
+		return c.pipeline.classifier.Classify(err)
+	case c.info.Classifier != nil:
+		return c.info.Classifier.Classify(err)
+	}
+	return classifyDefault(err)
+}
+
+// Attempts returns how many attempts the call has started so far.
+func (c *Call) Attempts() int { return int(c.attempts.Load()) }
+
+// NewAttempt starts another attempt of the call (the first is implicit: a policy
+// that makes attempts runs the first with the context it was given). It returns a
+// context that carries the new Attempt; run the attempt with it. Safe for
+// concurrent use.
+func (c *Call) NewAttempt(ctx context.Context) (context.Context, *Attempt) {
+	ac := &attemptCtx{Context: ctx}
+	a := &ac.attempt
+	a.call = c
+	a.n = c.attempts.Add(1)
+	c.hasMore.Store(true)
+	c.mu.Lock()
+	if c.sealed.Load() {
+		// A late hedge after Run returned: its result is discarded when it lands.
+		a.discarded = true
+	} else {
+		if c.more == nil {
+			c.more = &callMore{}
+		}
+		c.more.extra = append(c.more.extra, a)
+	}
+	c.mu.Unlock()
+	return ac, a
+}
+
+// SetFinal marks a as the attempt whose result the call returns. Retry marks
+// its last attempt, hedge the winner. A call with a single attempt needs no mark.
+func (c *Call) SetFinal(a *Attempt) {
+	c.hasMore.Store(true)
+	c.mu.Lock()
+	if c.more == nil {
+		c.more = &callMore{}
+	}
+	c.more.final = a
+	c.mu.Unlock()
+}
+
+// Final returns the attempt whose result the call returns: the one marked with
+// SetFinal, or the only attempt when there was one. It returns nil when several
+// attempts ran and none was marked (the call failed before any result was kept).
+func (c *Call) Final() *Attempt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.finalLocked()
+}
+
+func (c *Call) finalLocked() *Attempt {
+	switch {
+	case c.more == nil:
+		return &c.first
+	case c.more.final != nil:
+		return c.more.final
+	case len(c.more.extra) == 0:
+		return &c.first
+	}
+	return nil
+}
+
+// seal ends the call: every attempt but the final one has its result
+// discarded, now or when it lands.
+func (c *Call) seal() {
+	c.sealed.Store(true)
+	if !c.hasMore.Load() { // the common case: one attempt, and it is final
+		return
+	}
+	c.mu.Lock()
+	if c.more == nil {
+		c.mu.Unlock()
+		return
+	}
+	final := c.finalLocked()
+	extra := c.more.extra
+	c.mu.Unlock()
+	if final != &c.first {
+		c.first.Discard()
+	}
+	for _, a := range extra {
+		if a != final {
+			a.Discard()
+		}
+	}
+}
+
+type attemptCtx struct {
+	context.Context
+	attempt Attempt
+}
+
+func (c *attemptCtx) Value(key any) any {
+	if _, ok := key.(attemptKey); ok {
+		return &c.attempt
+	}
+	return c.Context.Value(key)
+}

@@ -1,0 +1,173 @@
+package paved
+
+import (
+	"context"
+
+	"github.com/paved-go/paved/telemetry"
+)
+
+// Op is one call to a dependency, or one attempt at it.
+type Op func(ctx context.Context) error
+
+// Middleware is one resilience behaviour. Wrap is called once, when a Pipeline
+// is built — never per call — and the Op it returns must be safe for concurrent
+// use. Per-call data travels in the context (CallFrom, AttemptFrom).
+type Middleware interface {
+	Wrap(next Op) Op
+}
+
+// MiddlewareFunc adapts a function to a Middleware.
+type MiddlewareFunc func(next Op) Op
+
+// Wrap calls f(next).
+func (f MiddlewareFunc) Wrap(next Op) Op { return f(next) }
+
+// Chain returns a Middleware that applies ms in order, the first outermost:
+//
+//	Chain(timeout, retry, breaker).Wrap(op) == timeout.Wrap(retry.Wrap(breaker.Wrap(op)))
+//
+// nil entries are skipped.
+func Chain(ms ...Middleware) Middleware {
+	flat := make(chain, 0, len(ms))
+	for _, m := range ms {
+		switch m := m.(type) {
+		case nil:
+		case chain:
+			flat = append(flat, m...)
+		default:
+			flat = append(flat, m)
+		}
+	}
+	return flat
+}
+
+type chain []Middleware
+
+func (c chain) Wrap(next Op) Op {
+	for i := len(c) - 1; i >= 0; i-- {
+		next = c[i].Wrap(next)
+	}
+	return next
+}
+
+// Pipeline is a named, built chain of middleware: one per dependency
+// ("payments", "inventory"). It is safe for concurrent use; build it once and
+// share it, because policies such as retry budgets and breakers keep their
+// state in it.
+//
+// Every run is one telemetry span for the logical call and one
+// resilience.call.duration measurement; until the service installs
+// OpenTelemetry providers (or passes them with WithTelemetry) this costs
+// nothing but an atomic load.
+type Pipeline struct {
+	name       string
+	op         Op
+	classifier Classifier
+	tel        *telemetry.Telemetry
+	rec        *telemetry.Recorder
+}
+
+// New builds a Pipeline named name from ms, the first outermost (see Chain).
+// Options such as WithClassifier and WithTelemetry may be given among ms; they
+// configure the pipeline and wrap nothing. DESIGN.md gives the order of a paved
+// pipeline: total timeout, retry or hedge, breaker, bulkhead, rate limit,
+// attempt timeout.
+func New(name string, ms ...Middleware) *Pipeline {
+	p := &Pipeline{name: name}
+	var wrap chain
+	for _, m := range Chain(ms...).(chain) {
+		if o, ok := m.(*Option); ok {
+			o.apply(p)
+			continue
+		}
+		wrap = append(wrap, m)
+	}
+	if p.tel == nil {
+		p.tel = telemetry.New()
+	}
+	p.rec = p.tel.Recorder(name)
+	p.op = wrap.Wrap(p.terminal)
+	return p
+}
+
+// Name returns the pipeline's name.
+func (p *Pipeline) Name() string { return p.name }
+
+// Telemetry returns the pipeline's telemetry, for policies that report state
+// outside a call (a breaker's gauge).
+func (p *Pipeline) Telemetry() *telemetry.Telemetry { return p.tel }
+
+// terminal is the innermost Op: it runs the op given to Run.
+func (p *Pipeline) terminal(ctx context.Context) error {
+	c := CallFrom(ctx)
+	if !c.metrics {
+		return c.op(ctx)
+	}
+	start := p.rec.Now()
+	err := c.op(ctx)
+	p.rec.RecordAttempt(ctx, start, int(c.Classify(err)))
+	return err
+}
+
+// Run runs op through the pipeline's middleware and returns its error, or the
+// error of the policy that refused or gave up. The call's details come from the
+// CallInfo in ctx (WithCallInfo). A panic in op reaches the caller unchanged,
+// after every middleware has released what it holds.
+func (p *Pipeline) Run(ctx context.Context, op Op) error {
+	_, err := p.Execute(ctx, op)
+	return err
+}
+
+// Execute is Run for adapters: it also returns the Call, whose Final attempt
+// holds the result the call produced (an *http.Response, a gRPC reply). The
+// caller owns that result and calls its Attempt.Release when done with it.
+func (p *Pipeline) Execute(ctx context.Context, op Op) (_ *Call, err error) {
+	cc := &callCtx{Context: ctx}
+	c := &cc.call
+	c.pipeline, c.op = p, op
+	c.first.call = c
+	c.attempts.Store(1)
+	c.info = noCallInfo
+	if info, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
+		c.info = info
+	}
+	enabled, metrics := p.rec.Enabled()
+	c.metrics = metrics
+	if !enabled {
+		defer c.seal()
+		return c, p.op(cc)
+	}
+	var span telemetry.CallSpan
+	cc.Context, span = p.rec.StartCall(ctx, c.info.Operation)
+	returned := false
+	defer func() {
+		c.seal()
+		if !returned { // op panicked: let the panic go on untouched
+			p.rec.EndCallPanic(span)
+			return
+		}
+		p.rec.EndCall(cc.Context, span, int(c.Classify(err)), c.Attempts(), err)
+	}()
+	err = p.op(cc)
+	returned = true
+	return c, err
+}
+
+// Do runs fn through p and returns the final attempt's value: the one the
+// retry or hedge policy chose, never a value from a discarded attempt. When the
+// call fails before any attempt produced a value, Do returns T's zero value.
+func Do[T any](ctx context.Context, p *Pipeline, fn func(context.Context) (T, error)) (T, error) {
+	c, err := p.Execute(ctx, func(ctx context.Context) error {
+		v, err := fn(ctx)
+		AttemptFrom(ctx).SetResult(v, nil)
+		return err
+	})
+	var v T
+	if a := c.Final(); a != nil {
+		if r, ok := a.Result(); ok {
+			v, _ = r.(T)
+		}
+		a.Release()
+	}
+	return v, err
+}

@@ -1,0 +1,54 @@
+package telemetry
+
+// Metric instrument names. No OpenTelemetry semantic convention exists for
+// resilience yet; these follow its naming rules.
+const (
+	MetricCallDuration        = "resilience.call.duration"    // histogram, s: one logical call
+	MetricAttemptDuration     = "resilience.attempt.duration" // histogram, s: one attempt
+	MetricEvents              = "resilience.events"           // counter: policy decisions
+	MetricBreakerState        = "resilience.breaker.state"    // gauge: 0 closed, 1 half-open, 2 open
+	MetricConcurrencyLimit    = "resilience.concurrency.limit"
+	MetricConcurrencyInflight = "resilience.concurrency.inflight"
+)
+
+// Attribute keys.
+const (
+	AttrPipeline  = "resilience.pipeline"
+	AttrOperation = "resilience.operation"
+	AttrPolicy    = "resilience.policy"
+	AttrEvent     = "resilience.event"
+	AttrOutcome   = "resilience.outcome"
+	AttrAttempt   = "resilience.attempt"
+	AttrAttempts  = "resilience.attempts" // on the call span: attempts made
+	AttrDelay     = "resilience.delay_ms" // on retry and hedge events: the wait chosen
+	AttrBreaker   = "resilience.breaker"  // on breaker gauges and events: the breaker's name
+	AttrErrorType = "error.type"
+)
+
+// Event names: every policy decision is one of these.
+const (
+	EventRetry               = "retry"
+	EventRetriesExhausted    = "retries_exhausted"
+	EventHedge               = "hedge"
+	EventTimeout             = "timeout"
+	EventBreakerOpened       = "breaker_opened"
+	EventBreakerHalfOpened   = "breaker_half_opened"
+	EventBreakerClosed       = "breaker_closed"
+	EventBreakerRejected     = "breaker_rejected"
+	EventRateLimited         = "rate_limited"
+	EventBulkheadRejected    = "bulkhead_rejected"
+	EventShed                = "shed"
+	EventLimitChanged        = "limit_changed"
+	EventIdempotentReplay    = "idempotent_replay"
+	EventIdempotencyConflict = "idempotency_conflict"
+)
+
+// OutcomeNames are the values of resilience.outcome, indexed by paved.Outcome.
+var OutcomeNames = [...]string{"success", "transient", "overload", "fault", "permanent", "canceled", "rejected"}
+
+// Breaker states as the resilience.breaker.state gauge reports them.
+const (
+	BreakerClosed   = 0
+	BreakerHalfOpen = 1
+	BreakerOpen     = 2
+)

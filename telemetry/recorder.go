@@ -1,0 +1,191 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Recorder reports the calls of one pipeline. Package paved makes one per
+// Pipeline; policies report through paved.Emit rather than using it directly.
+// A Recorder is safe for concurrent use.
+type Recorder struct {
+	t        *Telemetry
+	pipeline string
+	attr     attribute.KeyValue
+	// Attribute sets per outcome, built once so recording a measurement does not
+	// allocate.
+	outcomeOpts [len(OutcomeNames)][]metric.RecordOption
+}
+
+// Recorder returns a Recorder for the pipeline named pipeline.
+func (t *Telemetry) Recorder(pipeline string) *Recorder {
+	r := &Recorder{t: t, pipeline: pipeline, attr: attribute.String(AttrPipeline, pipeline)}
+	for i, o := range OutcomeNames {
+		set := attribute.NewSet(r.attr, attribute.String(AttrOutcome, o))
+		r.outcomeOpts[i] = []metric.RecordOption{metric.WithAttributeSet(set)}
+	}
+	return r
+}
+
+// Enabled reports whether spans or metrics are recorded at all, and whether
+// metrics are.
+func (r *Recorder) Enabled() (any, metrics bool) {
+	s := r.t.current()
+	return s.tracer != nil || s.inst != nil, s.inst != nil
+}
+
+// Now returns the time measurements start from.
+func (r *Recorder) Now() time.Time { return time.Now() }
+
+// CallSpan is a call in progress, returned by StartCall and passed to EndCall.
+type CallSpan struct {
+	span  trace.Span
+	start time.Time
+	inst  *instruments
+}
+
+// StartCall starts the span of one logical call and its timing. The returned
+// context carries the span.
+func (r *Recorder) StartCall(ctx context.Context, operation string) (context.Context, CallSpan) {
+	s := r.t.current()
+	cs := CallSpan{inst: s.inst}
+	if s.inst != nil {
+		cs.start = time.Now()
+	}
+	if s.tracer != nil {
+		attrs := []attribute.KeyValue{r.attr}
+		if operation != "" {
+			attrs = append(attrs, attribute.String(AttrOperation, operation))
+		}
+		ctx, cs.span = s.tracer.Start(ctx, r.pipeline, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+	}
+	return ctx, cs
+}
+
+// EndCall ends a call: outcome indexes OutcomeNames, attempts is how many
+// attempts it made, err what it returned.
+func (r *Recorder) EndCall(ctx context.Context, cs CallSpan, outcome, attempts int, err error) {
+	if cs.inst != nil {
+		cs.inst.callDuration.Record(ctx, time.Since(cs.start).Seconds(), r.outcomeOpts[outcome]...)
+	}
+	if cs.span == nil {
+		return
+	}
+	cs.span.SetAttributes(attribute.String(AttrOutcome, OutcomeNames[outcome]), attribute.Int(AttrAttempts, attempts))
+	if err != nil {
+		cs.span.SetAttributes(attribute.String(AttrErrorType, ErrorType(err)))
+		cs.span.SetStatus(codes.Error, err.Error())
+	}
+	cs.span.End()
+}
+
+// EndCallPanic ends a call whose op panicked. The panic goes on to the caller.
+func (r *Recorder) EndCallPanic(cs CallSpan) {
+	if cs.span == nil {
+		return
+	}
+	cs.span.SetAttributes(attribute.String(AttrErrorType, "panic"))
+	cs.span.SetStatus(codes.Error, "panic")
+	cs.span.End()
+}
+
+// RecordAttempt records one attempt's duration since start.
+func (r *Recorder) RecordAttempt(ctx context.Context, start time.Time, outcome int) {
+	if s := r.t.current(); s.inst != nil {
+		s.inst.attemptDuration.Record(ctx, time.Since(start).Seconds(), r.outcomeOpts[outcome]...)
+	}
+}
+
+// Emit reports ev for a call of operation: a span event on the span in ctx,
+// a resilience.events count, and a log record when a logger is set.
+func (r *Recorder) Emit(ctx context.Context, operation string, ev Event) {
+	r.t.emit(ctx, r.attr, operation, ev)
+}
+
+// Emit reports ev outside any call, for the pipeline named pipeline: a policy
+// whose state changes in the background (a breaker opened by fleet-wide state)
+// has no call to report it with.
+func (t *Telemetry) Emit(ctx context.Context, pipeline string, ev Event) {
+	t.emit(ctx, attribute.String(AttrPipeline, pipeline), "", ev)
+}
+
+func (t *Telemetry) emit(ctx context.Context, pipeline attribute.KeyValue, operation string, ev Event) {
+	s := t.current()
+	span := trace.SpanFromContext(ctx)
+	recording := span.IsRecording()
+	logging := t.logger != nil && t.logger.Enabled(ctx, ev.level())
+	if s.inst == nil && !recording && !logging {
+		return
+	}
+	attrs := make([]attribute.KeyValue, 0, 8+len(ev.Attrs))
+	attrs = append(attrs, pipeline, attribute.String(AttrPolicy, ev.Policy), attribute.String(AttrEvent, ev.Name))
+	if s.inst != nil {
+		s.inst.events.Add(ctx, 1, metric.WithAttributes(attrs...))
+	}
+	if operation != "" {
+		attrs = append(attrs, attribute.String(AttrOperation, operation))
+	}
+	if ev.Attempt > 0 {
+		attrs = append(attrs, attribute.Int(AttrAttempt, ev.Attempt))
+	}
+	if ev.Delay > 0 {
+		attrs = append(attrs, attribute.Float64(AttrDelay, float64(ev.Delay)/float64(time.Millisecond)))
+	}
+	if ev.Err != nil {
+		attrs = append(attrs, attribute.String(AttrErrorType, ErrorType(ev.Err)))
+	}
+	attrs = append(attrs, redacted(ev.Attrs)...)
+	if recording {
+		span.AddEvent(ev.Name, trace.WithAttributes(attrs...))
+	}
+	if logging {
+		la := make([]any, 0, len(attrs))
+		for _, kv := range attrs {
+			la = append(la, slogAttr(kv))
+		}
+		t.logger.Log(ctx, ev.level(), "resilience "+ev.Name, la...)
+	}
+}
+
+// RecordBreakerState sets the resilience.breaker.state gauge of the named
+// breaker (BreakerClosed, BreakerHalfOpen, BreakerOpen).
+func (t *Telemetry) RecordBreakerState(ctx context.Context, pipeline, breaker string, state int64) {
+	if s := t.current(); s.inst != nil {
+		s.inst.breakerState.Record(ctx, state, metric.WithAttributes(
+			attribute.String(AttrPipeline, pipeline), attribute.String(AttrBreaker, breaker)))
+	}
+}
+
+// RecordConcurrency sets the resilience.concurrency.limit and
+// resilience.concurrency.inflight gauges of a pipeline's policy.
+func (t *Telemetry) RecordConcurrency(ctx context.Context, pipeline, policy string, limit, inflight int64) {
+	if s := t.current(); s.inst != nil {
+		opt := metric.WithAttributes(attribute.String(AttrPipeline, pipeline), attribute.String(AttrPolicy, policy))
+		s.inst.concLimit.Record(ctx, limit, opt)
+		s.inst.concInflight.Record(ctx, inflight, opt)
+	}
+}
+
+// ErrorType is the error.type of err: what its ErrorType() string method says
+// (the adapters' status errors say "503" or "UNAVAILABLE"), else its Go type,
+// else, for the context errors, "canceled" or "deadline_exceeded". It never
+// includes the error's message.
+func ErrorType(err error) string {
+	var et interface{ ErrorType() string }
+	switch {
+	case errors.As(err, &et):
+		return et.ErrorType()
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline_exceeded"
+	}
+	return fmt.Sprintf("%T", err)
+}

@@ -1,0 +1,134 @@
+package telemetry
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// ScopeName is the instrumentation scope of paved's tracer and meter.
+const ScopeName = "github.com/paved-go/paved"
+
+// Telemetry is where paved reports: an OpenTelemetry TracerProvider and
+// MeterProvider and an optional *slog.Logger. Without options it follows the
+// global providers, looked up on every call, so a service that installs its
+// providers after building its pipelines is still reported; until it installs
+// them, telemetry costs an atomic load per call and nothing else.
+//
+// A Telemetry is safe for concurrent use and may be shared by many pipelines.
+type Telemetry struct {
+	tp     trace.TracerProvider // nil: the global one
+	mp     metric.MeterProvider // nil: the global one
+	logger *slog.Logger
+	state  atomic.Pointer[state]
+}
+
+// Option configures a Telemetry.
+type Option func(*Telemetry)
+
+// WithTracerProvider reports spans to tp. Default: the global TracerProvider.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(t *Telemetry) { t.tp = tp }
+}
+
+// WithMeterProvider reports metrics to mp. Default: the global MeterProvider.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(t *Telemetry) { t.mp = mp }
+}
+
+// WithLogger logs every policy decision to l (state changes at Info, giving up
+// at Warn, the rest at Debug). Default: no logging.
+func WithLogger(l *slog.Logger) Option {
+	return func(t *Telemetry) { t.logger = l }
+}
+
+// New returns a Telemetry configured by opts.
+func New(opts ...Option) *Telemetry {
+	t := &Telemetry{}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
+}
+
+// state is what the current providers give: a tracer (nil when tracing is
+// off) and the instruments (nil when metrics are off).
+type state struct {
+	tp     trace.TracerProvider
+	mp     metric.MeterProvider
+	tracer trace.Tracer
+	inst   *instruments
+}
+
+type instruments struct {
+	callDuration    metric.Float64Histogram
+	attemptDuration metric.Float64Histogram
+	events          metric.Int64Counter
+	breakerState    metric.Int64Gauge
+	concLimit       metric.Int64Gauge
+	concInflight    metric.Int64Gauge
+}
+
+// current returns the state for the providers in force, building it when they
+// changed.
+func (t *Telemetry) current() *state {
+	tp, mp := t.tp, t.mp
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	s := t.state.Load()
+	if s != nil && s.tp == tp && s.mp == mp {
+		return s
+	}
+	s = &state{tp: tp, mp: mp}
+	if !isNoop(tp) {
+		s.tracer = tp.Tracer(ScopeName)
+	}
+	if !isNoop(mp) {
+		s.inst = newInstruments(mp.Meter(ScopeName))
+	}
+	t.state.Store(s)
+	return s
+}
+
+// isNoop reports whether p is a provider that records nothing: the global
+// delegate before a service installs its own, or an explicit no-op provider.
+// Starting spans on those still allocates, which the zero-cost promise forbids.
+func isNoop(p any) bool {
+	switch p.(type) {
+	case tracenoop.TracerProvider, metricnoop.MeterProvider, nil:
+		return true
+	}
+	name := fmt.Sprintf("%T", p)
+	return strings.HasPrefix(name, "*global.") // otel's unset global delegates
+}
+
+func newInstruments(m metric.Meter) *instruments {
+	in := &instruments{}
+	bounds := metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+	// Errors from instrument creation are reported to otel's error handler and
+	// a no-op instrument is returned, which is what we want.
+	in.callDuration, _ = m.Float64Histogram(MetricCallDuration, metric.WithUnit("s"),
+		metric.WithDescription("Duration of one logical call through a resilience pipeline, every attempt and wait included."), bounds)
+	in.attemptDuration, _ = m.Float64Histogram(MetricAttemptDuration, metric.WithUnit("s"),
+		metric.WithDescription("Duration of one attempt of a call."), bounds)
+	in.events, _ = m.Int64Counter(MetricEvents, metric.WithUnit("{event}"),
+		metric.WithDescription("Resilience policy decisions: retries, hedges, timeouts, rejections, state changes."))
+	in.breakerState, _ = m.Int64Gauge(MetricBreakerState, metric.WithUnit("{state}"),
+		metric.WithDescription("Circuit breaker state: 0 closed, 1 half-open, 2 open."))
+	in.concLimit, _ = m.Int64Gauge(MetricConcurrencyLimit, metric.WithUnit("{request}"),
+		metric.WithDescription("Concurrency limit in force."))
+	in.concInflight, _ = m.Int64Gauge(MetricConcurrencyInflight, metric.WithUnit("{request}"),
+		metric.WithDescription("Requests in flight."))
+	return in
+}
