@@ -132,3 +132,25 @@ func newInstruments(m metric.Meter) *instruments {
 		metric.WithDescription("Requests in flight."))
 	return in
 }
+
+// TracerProvider returns the TracerProvider t reports to: the one it was given,
+// else the global one. Adapters hand it to otelhttp and otelgrpc so per-attempt
+// spans go where the pipeline's do.
+func (t *Telemetry) TracerProvider() trace.TracerProvider {
+	if t.tp != nil {
+		return t.tp
+	}
+	return otel.GetTracerProvider()
+}
+
+// MeterProvider returns the MeterProvider t reports to: the one it was given,
+// else the global one.
+func (t *Telemetry) MeterProvider() metric.MeterProvider {
+	if t.mp != nil {
+		return t.mp
+	}
+	return otel.GetMeterProvider()
+}
+
+// Logger returns the logger t logs policy decisions to, or nil.
+func (t *Telemetry) Logger() *slog.Logger { return t.logger }
