@@ -50,3 +50,6 @@ func (e *rejection) Outcome() Outcome { return OutcomeRejected }
 
 // RetryAfter is the policy's estimate of when a call may be admitted; 0 when unknown.
 func (e *rejection) RetryAfter() time.Duration { return e.after }
+
+// ErrorType names the refusal in telemetry by its sentinel ("breaker: open").
+func (e *rejection) ErrorType() string { return e.sentinel.Error() }
