@@ -39,7 +39,7 @@ func UnaryServerInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryServerI
 		})
 		resp, ran := finalResult(c)
 		if !ran && err != nil {
-			if serr, trailer := cfg.refusal(err); serr != nil {
+			if trailer, serr := cfg.refusal(err); serr != nil {
 				if trailer != nil {
 					_ = grpc.SetTrailer(ctx, trailer)
 				}
@@ -68,7 +68,7 @@ func StreamServerInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamServe
 		})
 		_, ran := finalResult(c)
 		if !ran && err != nil {
-			if serr, trailer := cfg.refusal(err); serr != nil {
+			if trailer, serr := cfg.refusal(err); serr != nil {
 				if trailer != nil {
 					ss.SetTrailer(trailer)
 				}
@@ -104,10 +104,10 @@ func (cfg *config) serverCallInfo(ctx context.Context, method string) context.Co
 	return paved.WithCallInfo(ctx, info)
 }
 
-// refusal turns a policy's refusal into the status the server answers with,
-// and the trailer that carries its pushback (nil without one). It returns a
+// refusal turns a policy's refusal into the trailer that carries its pushback
+// (nil without one) and the status the server answers with. It returns a
 // nil error when err is not a refusal.
-func (cfg *config) refusal(err error) (error, metadata.MD) {
+func (cfg *config) refusal(err error) (metadata.MD, error) {
 	if !errors.Is(err, paved.ErrRejected) {
 		return nil, nil
 	}
@@ -115,7 +115,7 @@ func (cfg *config) refusal(err error) (error, metadata.MD) {
 	if d, ok := paved.RetryAfter(err); ok && d > 0 {
 		md = metadata.Pairs(PushbackKey, pushbackValue(d))
 	}
-	return status.Error(cfg.refusalCode(err), err.Error()), md
+	return md, status.Error(cfg.refusalCode(err), err.Error())
 }
 
 // serverStream is the handler's stream with the pipeline's context.
