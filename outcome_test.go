@@ -96,3 +96,12 @@ func TestClassifierPrecedence(t *testing.T) {
 	assert.Equal(t, paved.OutcomePermanent, classify(paved.New("override", paved.WithClassifier(allPermanent)), adapterCtx),
 		"the pipeline's classifier overrides the adapter's")
 }
+
+func TestIsOverloadRefusal(t *testing.T) {
+	limited := paved.Mark(errors.New("ratelimit: limited"), paved.OutcomeOverload)
+	assert.True(t, paved.IsOverloadRefusal(fmt.Errorf("x: %w", paved.NewRejection(limited, time.Second))))
+	assert.False(t, paved.IsOverloadRefusal(paved.NewRejection(errLimited, time.Second)), "an unmarked refusal means unavailable")
+	assert.False(t, paved.IsOverloadRefusal(limited), "not a refusal by our policies")
+	assert.False(t, paved.IsOverloadRefusal(nil))
+	assert.Equal(t, paved.OutcomeRejected, paved.DefaultClassifier.Classify(paved.NewRejection(limited, 0)))
+}

@@ -74,35 +74,10 @@ func codeOutcome(c codes.Code) paved.Outcome {
 // caller sends too much, UNAVAILABLE for every other refusal (breaker open,
 // bulkhead full).
 func defaultRefusalCode(err error) codes.Code {
-	if hasOutcome(err, paved.OutcomeOverload) {
+	if paved.IsOverloadRefusal(err) {
 		return codes.ResourceExhausted
 	}
 	return codes.Unavailable
-}
-
-// hasOutcome reports whether any error in err's tree states outcome o. Unlike
-// errors.As it looks past the first match: a refusal is OutcomeRejected, and
-// its sentinel below may be marked OutcomeOverload.
-func hasOutcome(err error, o paved.Outcome) bool {
-	for err != nil {
-		if e, ok := err.(interface{ Outcome() paved.Outcome }); ok && e.Outcome() == o {
-			return true
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if hasOutcome(e, o) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
-		}
-	}
-	return false
 }
 
 // callerError turns what a client pipeline returned into the error a gRPC
