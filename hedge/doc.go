@@ -21,7 +21,8 @@
 // second.
 //
 // Each attempt runs in its own goroutine with its own cancelable context, so a
-// call costs a goroutine and a channel more than a plain one. A panic in any
+// call costs a goroutine, a channel and a timer more than a plain one (about
+// 2.5 µs and 10 allocations, BenchmarkHedgeSuccess). A panic in any
 // attempt is raised again in the caller's goroutine after the other attempts
 // were canceled. Losers may still be finishing when the call returns; they
 // have been canceled, and nothing waits for them.
