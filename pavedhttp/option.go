@@ -15,7 +15,7 @@ type transportConfig struct {
 }
 
 func newTransportConfig(opts []Option) transportConfig {
-	c := transportConfig{operation: clientOperation}
+	var c transportConfig // operation nil: "METHOD host", cached by the Transport
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -34,12 +34,6 @@ func WithOperationFunc(f func(*http.Request) string) Option {
 			c.operation = f
 		}
 	}
-}
-
-// clientOperation is the default operation name: method and host, which has
-// as few distinct values as the dependencies a client calls.
-func clientOperation(r *http.Request) string {
-	return method(r) + " " + r.URL.Host
 }
 
 func method(r *http.Request) string {

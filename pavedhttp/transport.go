@@ -44,6 +44,26 @@ type Transport struct {
 	cfg    transportConfig
 	bare   http.RoundTripper // base, with trace propagation: used while telemetry is off
 	traced http.RoundTripper // otelhttp around base, marking resends on its span
+
+	// lastOp caches the default operation name of the last request, so a
+	// client that calls one host saves building the string each time.
+	lastOp atomic.Pointer[opName]
+}
+
+type opName struct{ method, host, name string }
+
+// operation names req's call.
+func (t *Transport) operation(req *http.Request) string {
+	if t.cfg.operation != nil {
+		return t.cfg.operation(req)
+	}
+	m, h := method(req), req.URL.Host
+	if o := t.lastOp.Load(); o != nil && o.method == m && o.host == h {
+		return o.name
+	}
+	o := &opName{method: m, host: h, name: m + " " + h}
+	t.lastOp.Store(o)
+	return o.name
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -86,19 +106,27 @@ var errNoResponse = errors.New("pavedhttp: the pipeline returned no response and
 // refused or gave up, which Classify classifies.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := paved.WithCallInfo(req.Context(), paved.CallInfo{
-		Operation:    t.cfg.operation(req),
+		Operation:    t.operation(req),
 		Unrepeatable: !SafeToRepeat(req),
 		Classifier:   Classifier,
 	})
 	enabled, _ := t.rec.Enabled()
-	rt := &roundTrip{req: req, next: t.bare}
+	next := t.bare
 	if enabled {
-		rt.next = t.traced
+		next = t.traced
 	}
-	c, err := t.p.Execute(ctx, rt.attempt)
-	if !rt.bodyTaken.Load() && req.Body != nil {
-		// No attempt took the body; the RoundTripper contract says we close it.
-		_ = req.Body.Close()
+	var c *paved.Call
+	var err error
+	if req.Body == nil || req.Body == http.NoBody {
+		// The common bodiless request needs no state shared by its attempts.
+		c, err = t.p.Execute(ctx, func(ctx context.Context) error { return sendAttempt(ctx, req, req, next) })
+	} else {
+		rt := &roundTrip{req: req, next: next}
+		c, err = t.p.Execute(ctx, rt.attempt)
+		if !rt.bodyTaken.Load() {
+			// No attempt took the body; the RoundTripper contract says we close it.
+			_ = req.Body.Close()
+		}
 	}
 	if a := c.Final(); a != nil {
 		if v, ok := a.Result(); ok {
@@ -123,13 +151,11 @@ type roundTrip struct {
 	bodyTaken atomic.Bool // the first attempt to run sends req.Body itself
 }
 
-// attempt is the Op of one attempt: send a copy of the request with the
-// attempt's context, record the response on the attempt, and turn a failure
-// status into a *StatusError so every policy sees its outcome.
+// attempt is the Op of one attempt of a request with a body: the first
+// attempt to run sends the body itself, later ones (retries, hedges) replay it.
 func (rt *roundTrip) attempt(ctx context.Context) error {
 	r := rt.req.WithContext(ctx) // a shallow copy: req itself is never modified
-	if r.Body != nil && r.Body != http.NoBody && !rt.bodyTaken.CompareAndSwap(false, true) {
-		// Later attempts (retries, hedges) replay the body.
+	if !rt.bodyTaken.CompareAndSwap(false, true) {
 		if r.GetBody == nil {
 			return paved.Permanent(errors.New("pavedhttp: request body cannot be replayed (Request.GetBody is nil)"))
 		}
@@ -138,14 +164,22 @@ func (rt *roundTrip) attempt(ctx context.Context) error {
 			return paved.Permanent(err)
 		}
 		r.Body = body
-	} else if r.Body != nil {
-		rt.bodyTaken.Store(true)
 	}
-	resp, err := rt.next.RoundTrip(r)
+	return sendAttempt(ctx, rt.req, r, rt.next)
+}
+
+// sendAttempt sends r, the attempt's copy of the caller's orig, records the
+// response on the attempt, and turns a failure status into a *StatusError so
+// every policy sees its outcome.
+func sendAttempt(ctx context.Context, orig, r *http.Request, next http.RoundTripper) error {
+	if r == orig {
+		r = orig.WithContext(ctx) // a shallow copy: orig itself is never modified
+	}
+	resp, err := next.RoundTrip(r)
 	if err != nil {
 		return err
 	}
-	resp.Request = rt.req
+	resp.Request = orig
 	paved.AttemptFrom(ctx).SetResult(resp, func() { drainAndClose(resp) })
 	if resp.StatusCode >= 400 {
 		return newStatusError(resp)
