@@ -20,11 +20,15 @@ type RetryAfterer interface {
 }
 
 // RetryAfter returns the first RetryAfter hint in err's chain, and whether there
-// was one.
+// was one. A hint of zero counts as none, so errors that always have the method
+// (a status error without a Retry-After header) leave the computed backoff in
+// force; "Retry-After: 0" therefore means "back off as usual", never "hammer".
 func RetryAfter(err error) (time.Duration, bool) {
 	var h RetryAfterer
 	if err != nil && errors.As(err, &h) {
-		return h.RetryAfter(), true
+		if d := h.RetryAfter(); d != 0 {
+			return d, true
+		}
 	}
 	return 0, false
 }

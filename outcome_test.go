@@ -72,6 +72,8 @@ func TestRejectionMatchesSentinelAndCarriesRetryAfter(t *testing.T) {
 	d, ok := paved.RetryAfter(fmt.Errorf("call: %w", err))
 	assert.True(t, ok)
 	assert.Equal(t, 1500*time.Millisecond, d)
+	_, ok = paved.RetryAfter(paved.NewRejection(errLimited, 0))
+	assert.False(t, ok, "a zero hint is no hint")
 	_, ok = paved.RetryAfter(io.EOF)
 	assert.False(t, ok)
 	_, ok = paved.RetryAfter(nil)

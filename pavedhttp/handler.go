@@ -98,9 +98,8 @@ type statusCoder interface{ HTTPStatus() int }
 //
 //   - the status an error in err's tree reports with an HTTPStatus() int
 //     method, when it is 400..599;
-//   - 429 Too Many Requests when an error in err's tree has the outcome
-//     paved.OutcomeOverload (a rate limit's sentinel is marked so, e.g. with
-//     paved.Mark(errors.New("ratelimit: limited"), paved.OutcomeOverload));
+//   - 429 Too Many Requests when paved.IsOverloadRefusal(err): a refusal whose
+//     sentinel is marked paved.OutcomeOverload, as a rate limit's is;
 //   - 503 Service Unavailable for every other refusal or error.
 func StatusFor(err error) int {
 	var sc statusCoder
@@ -109,33 +108,10 @@ func StatusFor(err error) int {
 			return s
 		}
 	}
-	if hasOutcome(err, paved.OutcomeOverload) {
+	if paved.IsOverloadRefusal(err) {
 		return http.StatusTooManyRequests
 	}
 	return http.StatusServiceUnavailable
-}
-
-// hasOutcome reports whether any error in err's tree (not only the first
-// with an Outcome method, as errors.As would find) has outcome o: a rejection
-// says Rejected itself while its sentinel says Overload.
-func hasOutcome(err error, o paved.Outcome) bool {
-	if err == nil {
-		return false
-	}
-	if oe, ok := err.(interface{ Outcome() paved.Outcome }); ok && oe.Outcome() == o {
-		return true
-	}
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		return hasOutcome(u.Unwrap(), o)
-	case interface{ Unwrap() []error }:
-		for _, e := range u.Unwrap() {
-			if hasOutcome(e, o) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // problem is an RFC 9457 problem details object.

@@ -173,14 +173,14 @@ func TestPushback(t *testing.T) {
 	}{
 		{"honoured", 3 * time.Second, []time.Duration{3 * time.Second, 3 * time.Second}, 3, retry.ReasonMaxAttempts},
 		{"clamped to max", time.Minute, []time.Duration{10 * time.Second, 10 * time.Second}, 3, retry.ReasonMaxAttempts},
-		{"zero", 0, []time.Duration{0, 0}, 3, retry.ReasonMaxAttempts},
+		{"zero is no hint: computed backoff", 0, []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}, 3, retry.ReasonMaxAttempts},
 		{"negative stops", -1, nil, 1, retry.ReasonPushback},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := clock.NewFake(epoch)
 			events, tel := testevents.New()
-			p := paved.New("t", paved.WithTelemetry(tel), retry.MustNew(retry.WithClock(fake), retry.WithoutBudget()))
+			p := paved.New("t", paved.WithTelemetry(tel), retry.MustNew(retry.WithClock(fake), retry.WithoutBudget(), retry.WithJitter(retry.JitterNone)))
 			err := run(t, fake, 10*time.Second, p, context.Background(), func(context.Context) error {
 				return paved.Mark(pushback{tt.push}, paved.OutcomeOverload)
 			})

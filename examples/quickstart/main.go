@@ -89,15 +89,19 @@ func run(out io.Writer) error {
 		method, path, idempotencyKey string
 	}{
 		{"GET", "/items/1", ""},
-		{"GET", "/items/2", ""},  // 503, 503, then 200
-		{"GET", "/items/3", ""},  // 429 Retry-After: 1, then 200
-		{"GET", "/items/4", ""},  // hangs: cut at 300ms, then 200
-		{"GET", "/items/5", ""},  // 502 three times: gives up, the last 502 is the response
-		{"POST", "/orders", ""},  // 503: a POST without a key is never sent twice
+		{"GET", "/items/2", ""},           // 503, 503, then 200
+		{"GET", "/items/3", ""},           // 429 Retry-After: 1, then 200
+		{"GET", "/items/4", ""},           // hangs: cut at 300ms, then 200
+		{"GET", "/items/5", ""},           // 502 three times: gives up, the last 502 is the response
+		{"POST", "/orders", ""},           // 503: a POST without a key is never sent twice
 		{"POST", "/orders", "order-7f3a"}, // 503, then retried because the key makes it safe
 	}
 	for i, c := range calls {
-		req, err := http.NewRequestWithContext(context.Background(), c.method, srv.URL+c.path, strings.NewReader("{}"))
+		var body io.Reader
+		if c.method == http.MethodPost {
+			body = strings.NewReader(`{"sku":"A-1"}`)
+		}
+		req, err := http.NewRequestWithContext(context.Background(), c.method, srv.URL+c.path, body)
 		if err != nil {
 			return err
 		}
