@@ -7,22 +7,22 @@
 // A Middleware's Wrap runs once, when New builds the Pipeline; the Op it returns
 // runs for every call, so per-call data travels in the context:
 //
-//	        Run(ctx, op)
-//	             │  Call (CallFrom): pipeline, operation, safe to repeat, key, priority, classifier
-//	   ┌─────────▼─────────┐
-//	   │ total timeout     │  outermost: one deadline bounds everything
-//	   │ ┌───────────────┐ │
-//	   │ │ retry / hedge │ │  starts attempts (NewAttempt), marks the final one
-//	   │ │ ┌───────────┐ │ │
-//	   │ │ │ breaker,  │ │ │  per attempt: admitted, counted, timed on its own
-//	   │ │ │ bulkhead, │ │ │
-//	   │ │ │ rate limit│ │ │
-//	   │ │ │ attempt   │ │ │
-//	   │ │ │ timeout   │ │ │
-//	   │ │ │   op  ◄───┼─┼─┼── the Op given to Run; records its result on the Attempt
-//	   │ │ └───────────┘ │ │
-//	   │ └───────────────┘ │
-//	   └───────────────────┘
+//	     Run(ctx, op)
+//	          │  Call (CallFrom): pipeline, operation, safe to repeat, key, priority, classifier
+//	┌─────────▼─────────┐
+//	│ total timeout     │  outermost: one deadline bounds everything
+//	│ ┌───────────────┐ │
+//	│ │ retry / hedge │ │  starts attempts (NewAttempt), marks the final one
+//	│ │ ┌───────────┐ │ │
+//	│ │ │ breaker,  │ │ │  per attempt: admitted, counted, timed on its own
+//	│ │ │ bulkhead, │ │ │
+//	│ │ │ rate limit│ │ │
+//	│ │ │ attempt   │ │ │
+//	│ │ │ timeout   │ │ │
+//	│ │ │   op  ◄───┼─┼─┼── the Op given to Run; records its result on the Attempt
+//	│ │ └───────────┘ │ │
+//	│ └───────────────┘ │
+//	└───────────────────┘
 //
 // Every policy asks one classifier what kind of Outcome an error is, so a retry
 // and a breaker never disagree about the same error. Refusals by paved's own

@@ -14,7 +14,9 @@ import (
 	"github.com/paved-go/paved/telemetry"
 )
 
-func telemetryEvent() telemetry.Event { return telemetry.Event{Name: telemetry.EventRetry, Policy: "test"} }
+func telemetryEvent() telemetry.Event {
+	return telemetry.Event{Name: telemetry.EventRetry, Policy: "test"}
+}
 
 var errLimited = errors.New("test: limited")
 
