@@ -40,9 +40,22 @@
 // when the delay is known and an RFC 9457 application/problem+json body
 // (StatusFor, WriteRefusal).
 //
+// # Deadline propagation
+//
+// HTTP has no standard deadline header (REFERENCE.md, "Timeouts and
+// deadlines"), so propagation is opt-in, with a header name both sides agree
+// on; EnvoyDeadlineHeader (x-envoy-expected-rq-timeout-ms) is the recommended
+// one. WithDeadlineHeader makes the client send each attempt's remaining time
+// in milliseconds; WithServerDeadlineHeader makes NewHandler give the
+// request's context that deadline, capped by a server maximum that also
+// bounds requests without the header. ParseDeadlineHeader accepts a positive
+// integer of at most 10 digits and nothing else; an invalid header is ignored.
+//
 // # Defaults
 //
 // Operation names are "METHOD host" on the client and "METHOD pattern" (or
 // path) on the server; the server's caller key is empty and its priority
-// critical unless WithKeyFunc and WithPriorityFunc say otherwise.
+// critical unless WithKeyFunc and WithPriorityFunc say otherwise. No
+// deadline header is sent or read unless WithDeadlineHeader or
+// WithServerDeadlineHeader names one.
 package pavedhttp

@@ -76,8 +76,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.priority != nil {
 		info.Priority = h.cfg.priority(r)
 	}
+	ctx := r.Context()
+	if h.cfg.deadlineHeader != "" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.deadline(r))
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
 	var state atomic.Int32
-	_, err := h.p.Execute(paved.WithCallInfo(r.Context(), info), func(ctx context.Context) error {
+	_, err := h.p.Execute(paved.WithCallInfo(ctx, info), func(ctx context.Context) error {
 		if !state.CompareAndSwap(pending, served) {
 			return errTooLate
 		}
@@ -87,6 +94,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil && state.CompareAndSwap(pending, refused) {
 		WriteRefusal(w, err)
 	}
+}
+
+// deadline is how long r may take (WithServerDeadlineHeader): the header's
+// value when valid, capped by the server's max, else the max. WithTimeout
+// keeps a sooner deadline the request already has.
+func (h *Handler) deadline(r *http.Request) time.Duration {
+	if d, ok := ParseDeadlineHeader(r.Header.Get(h.cfg.deadlineHeader)); ok {
+		return min(d, h.cfg.deadlineMax)
+	}
+	return h.cfg.deadlineMax
 }
 
 // statusCoder is the interface a refusal's error can implement anywhere in its

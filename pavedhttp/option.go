@@ -3,6 +3,7 @@ package pavedhttp
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/paved-go/paved"
 )
@@ -11,7 +12,8 @@ import (
 type Option func(*transportConfig)
 
 type transportConfig struct {
-	operation func(*http.Request) string
+	operation      func(*http.Request) string
+	deadlineHeader string // "": no deadline header is sent
 }
 
 func newTransportConfig(opts []Option) transportConfig {
@@ -36,6 +38,23 @@ func WithOperationFunc(f func(*http.Request) string) Option {
 	}
 }
 
+// WithDeadlineHeader makes every attempt carry the time left before its
+// context's deadline, in whole milliseconds rounded down (at least 1), in the
+// header name, so that the server can stop working on a request the client
+// will no longer wait for (REFERENCE.md, "Timeouts and deadlines": HTTP has no
+// standard deadline header). The time is the attempt's own: inside a
+// per-attempt timeout it is that timeout's deadline, not the call's. An
+// attempt whose context has no deadline sends no header (and leaves one the
+// caller set alone). Use EnvoyDeadlineHeader unless the servers expect another
+// name; the server side is WithServerDeadlineHeader.
+//
+// Default: no deadline header is sent. WithDeadlineHeader panics if name is
+// not a valid header field name: that is a programmer error.
+func WithDeadlineHeader(name string) Option {
+	validHeaderName("WithDeadlineHeader", name)
+	return func(c *transportConfig) { c.deadlineHeader = http.CanonicalHeaderKey(name) }
+}
+
 func method(r *http.Request) string {
 	if r.Method == "" {
 		return http.MethodGet
@@ -47,9 +66,11 @@ func method(r *http.Request) string {
 type HandlerOption func(*handlerConfig)
 
 type handlerConfig struct {
-	operation func(*http.Request) string
-	key       func(*http.Request) string
-	priority  func(*http.Request) paved.Priority
+	operation      func(*http.Request) string
+	key            func(*http.Request) string
+	priority       func(*http.Request) paved.Priority
+	deadlineHeader string        // "": the header is not read
+	deadlineMax    time.Duration // > 0 when deadlineHeader is set
 }
 
 func newHandlerConfig(opts []HandlerOption) handlerConfig {
@@ -85,6 +106,34 @@ func WithServerOperationFunc(f func(*http.Request) string) HandlerOption {
 			c.operation = f
 		}
 	}
+}
+
+// WithServerDeadlineHeader makes the Handler honour the deadline a client
+// sends in the header name (milliseconds, as WithDeadlineHeader sends it;
+// EnvoyDeadlineHeader is the recommended name), bounded by max:
+//
+//   - with a valid header (a positive integer of at most 10 digits; see
+//     ParseDeadlineHeader), the request's context gets the deadline
+//     now + min(value, max);
+//   - without one, or with an invalid one (ignored, never an error), the
+//     deadline is now + max: max bounds every request, so a client cannot
+//     make the server wait longer by omitting the header or sending garbage;
+//   - a deadline the request's context already has that is sooner stays: the
+//     header never extends it.
+//
+// The deadline is set before the Handler's pipeline runs, so admission
+// policies (a bulkhead's queue wait) and the handler, and every call it makes
+// downstream with the request's context, see it.
+//
+// Default: the header is not read and no deadline is added.
+// WithServerDeadlineHeader panics if name is not a valid header field name
+// or max is not positive: those are programmer errors.
+func WithServerDeadlineHeader(name string, max time.Duration) HandlerOption {
+	validHeaderName("WithServerDeadlineHeader", name)
+	if max <= 0 {
+		panic("pavedhttp: WithServerDeadlineHeader needs max > 0, got " + max.String())
+	}
+	return func(c *handlerConfig) { c.deadlineHeader, c.deadlineMax = http.CanonicalHeaderKey(name), max }
 }
 
 func serverOperation(r *http.Request) string {

@@ -119,9 +119,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var err error
 	if req.Body == nil || req.Body == http.NoBody {
 		// The common bodiless request needs no state shared by its attempts.
-		c, err = t.p.Execute(ctx, func(ctx context.Context) error { return sendAttempt(ctx, req, req, next) })
+		c, err = t.p.Execute(ctx, func(ctx context.Context) error {
+			return sendAttempt(ctx, req, req, next, t.cfg.deadlineHeader)
+		})
 	} else {
-		rt := &roundTrip{req: req, next: next}
+		rt := &roundTrip{req: req, next: next, deadlineHeader: t.cfg.deadlineHeader}
 		c, err = t.p.Execute(ctx, rt.attempt)
 		if !rt.bodyTaken.Load() {
 			// No attempt took the body; the RoundTripper contract says we close it.
@@ -146,9 +148,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // roundTrip is one RoundTrip's state, shared by its attempts.
 type roundTrip struct {
-	req       *http.Request
-	next      http.RoundTripper
-	bodyTaken atomic.Bool // the first attempt to run sends req.Body itself
+	req            *http.Request
+	next           http.RoundTripper
+	deadlineHeader string
+	bodyTaken      atomic.Bool // the first attempt to run sends req.Body itself
 }
 
 // attempt is the Op of one attempt of a request with a body: the first
@@ -165,15 +168,19 @@ func (rt *roundTrip) attempt(ctx context.Context) error {
 		}
 		r.Body = body
 	}
-	return sendAttempt(ctx, rt.req, r, rt.next)
+	return sendAttempt(ctx, rt.req, r, rt.next, rt.deadlineHeader)
 }
 
 // sendAttempt sends r, the attempt's copy of the caller's orig, records the
 // response on the attempt, and turns a failure status into a *StatusError so
-// every policy sees its outcome.
-func sendAttempt(ctx context.Context, orig, r *http.Request, next http.RoundTripper) error {
+// every policy sees its outcome. A non-empty deadlineHeader carries the
+// attempt's remaining time (WithDeadlineHeader).
+func sendAttempt(ctx context.Context, orig, r *http.Request, next http.RoundTripper, deadlineHeader string) error {
 	if r == orig {
 		r = orig.WithContext(ctx) // a shallow copy: orig itself is never modified
+	}
+	if deadlineHeader != "" {
+		r = withDeadlineHeader(ctx, r, deadlineHeader)
 	}
 	resp, err := next.RoundTrip(r)
 	if err != nil {
