@@ -225,8 +225,13 @@ func (h *hedged) commit(r result) error {
 }
 
 // cancelAll cancels and discards every attempt but keep (-1: all). A loser
-// still running is recorded at its elapsed time, a lower bound of its latency,
-// so that the slow tail the hedge cut short still shapes the adaptive delay.
+// still running is canceled first, so it stops, and its result is discarded
+// when it lands; a loser that already finished (a transient failure) is
+// discarded first, while its context is alive, because discarding drains an
+// HTTP body, and a body read under a canceled context fails and closes its
+// connection instead of returning it to the pool. A loser still running is
+// recorded at its elapsed time, a lower bound of its latency, so that the slow
+// tail the hedge cut short still shapes the adaptive delay.
 func (h *hedged) cancelAll(keep int) {
 	now := h.w.cfg.clock.Now()
 	for i := range h.attempts {
@@ -234,9 +239,14 @@ func (h *hedged) cancelAll(keep int) {
 			continue
 		}
 		at := &h.attempts[i]
+		if at.done {
+			at.a.Discard()
+			at.cancel()
+			continue
+		}
 		at.cancel()
 		at.a.Discard()
-		if !at.done && h.w.latency != nil {
+		if h.w.latency != nil {
 			h.w.latency.Record(now.Sub(at.start))
 		}
 	}
