@@ -127,9 +127,10 @@ func runTail(t *testing.T, p *paved.Pipeline, warmup, calls int) hedgeRun {
 	base.settle(t)
 	require.NoError(t, srv.WaitIdle(waitCtx(t)))
 	assert.Zero(t, base.open(), "every loser's body is closed")
+	t.Logf("%d response bodies opened in all, %d still open", base.opened.Load(), base.open())
 	r := hedgeRun{
-		p50:   quantile(lat, 0.5),
-		p99:   quantile(lat, 0.99),
+		p50:       quantile(lat, 0.5),
+		p99:       quantile(lat, 0.99),
 		extra:     float64(srv.Requests()-before-calls) / float64(calls),
 		slowFirst: float64(sf) / float64(calls),
 		falseHdg:  float64(max(0, h-sf)) / float64(calls),
@@ -173,5 +174,75 @@ func TestHedgeTail(t *testing.T) {
 		assert.GreaterOrEqual(t, factor, 20.0, "p99 reduction")
 		assert.LessOrEqual(t, r.falseHdg, 0.005, "hedges for first attempts that were not slow")
 		assert.LessOrEqual(t, r.extra, 0.055, "extra attempts per call")
+	})
+}
+
+// TestHedgeLosersClosed makes hedged losers whose responses do arrive, and
+// checks that their bodies are drained and closed, not left to the caller.
+//
+// Two ways a loser gets a response: a first attempt answered 503 (Transient:
+// the hedge starts at once and wins, and the 503's body must be freed), and
+// two attempts answered at the same moment (the server holds each call's
+// first attempt until its hedge arrives, then answers both; one wins, the
+// other lands just after and is discarded when it does).
+func TestHedgeLosersClosed(t *testing.T) {
+	const calls = 200
+	t.Run("transient first attempt", func(t *testing.T) {
+		srv := testserver.NewHTTP(t, testserver.WithHandler(func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n%2 == 0 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = w.Write(make([]byte, 2048))
+				return
+			}
+			_, _ = w.Write([]byte("ok"))
+		}))
+		base := newBase(t)
+		client := newClient(paved.New("hedged", hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithoutBudget())), base)
+		for range calls { // one at a time, so requests 2k and 2k+1 are call k's
+			s, err := get(context.Background(), client, srv.URL())
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, s)
+		}
+		base.settle(t)
+		t.Logf("%d requests, %d bodies opened, %d still open, %d connections", srv.Requests(), base.opened.Load(), base.open(), srv.Connections())
+		assert.Equal(t, int64(2*calls), base.opened.Load(), "every loser's response arrived")
+		assert.Zero(t, base.open())
+		assert.LessOrEqual(t, srv.Connections(), 2, "the losers' connections are reused")
+	})
+	t.Run("simultaneous replies", func(t *testing.T) {
+		var mu sync.Mutex
+		pairs := map[int]chan struct{}{}
+		arrived := func(n int) chan struct{} {
+			mu.Lock()
+			defer mu.Unlock()
+			c, ok := pairs[n/2]
+			if !ok {
+				c = make(chan struct{})
+				pairs[n/2] = c
+			} else {
+				close(c)
+			}
+			return c
+		}
+		srv := testserver.NewHTTP(t, testserver.WithHandler(func(n int, w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-arrived(n):
+			case <-r.Context().Done():
+				return
+			}
+			_, _ = w.Write(make([]byte, 2048))
+		}))
+		base := newBase(t)
+		client := newClient(paved.New("hedged", hedge.MustNew(hedge.WithDelay(time.Millisecond), hedge.WithoutBudget())), base)
+		for range calls {
+			s, err := get(context.Background(), client, srv.URL())
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, s)
+		}
+		base.settle(t)
+		require.NoError(t, srv.WaitIdle(waitCtx(t)))
+		t.Logf("%d requests, %d bodies opened (%d by losers), %d still open", srv.Requests(), base.opened.Load(), base.opened.Load()-calls, base.open())
+		assert.Equal(t, 2*calls, srv.Requests())
+		assert.Zero(t, base.open())
 	})
 }
