@@ -39,4 +39,3 @@ func TestFinishedLoserDiscardedBeforeCancel(t *testing.T) {
 	}
 	assert.Empty(t, ctxErrAtDiscard, "only the loser is discarded")
 }
-
