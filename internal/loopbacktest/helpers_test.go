@@ -118,11 +118,14 @@ func get(ctx context.Context, c *http.Client, url string) (int, error) {
 
 // runCalls makes n calls from workers goroutines, call(i) for i in 0..n-1,
 // and returns each call's latency, indexed by i.
-func runCalls(n int, call func(i int)) []time.Duration {
+func runCalls(n int, call func(i int)) []time.Duration { return runCallsOn(workers, n, call) }
+
+// runCallsOn is runCalls from w goroutines.
+func runCallsOn(w, n int, call func(i int)) []time.Duration {
 	lat := make([]time.Duration, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range workers {
+	for range w {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
