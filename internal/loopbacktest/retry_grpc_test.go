@@ -136,3 +136,28 @@ func TestGRPCPushback(t *testing.T) {
 		assert.Empty(t, clk.timers, "no wait at all")
 	})
 }
+
+// TestGRPCRefusalNotRetried is TestHTTPRefusalNotRetried over gRPC: the
+// caller gets UNAVAILABLE, or RESOURCE_EXHAUSTED for a rate limit, at once,
+// still matching the policy's sentinel, and the server sees no call.
+func TestGRPCRefusalNotRetried(t *testing.T) {
+	for _, rf := range refusals {
+		t.Run(rf.name, func(t *testing.T) {
+			g := testserver.NewGRPC(t)
+			p := paved.New("refused", retry.MustNew(retry.WithBackoff(time.Millisecond, 10*time.Millisecond)), refuse(rf.sentinel, rf.retryAfter))
+			client := grpcClient(t, g, p)
+			lat := make([]time.Duration, refusalCalls)
+			for i := range refusalCalls {
+				start := time.Now()
+				_, err := client.EmptyCall(context.Background(), &testpb.Empty{})
+				lat[i] = time.Since(start)
+				require.Equal(t, rf.grpcCode, status.Code(err), "%v", err)
+				require.ErrorIs(t, err, rf.sentinel)
+				var ex *retry.ExhaustedError
+				require.False(t, errors.As(err, &ex))
+			}
+			assertFast(t, lat)
+			assert.Zero(t, g.Calls(), "the server sees no call")
+		})
+	}
+}

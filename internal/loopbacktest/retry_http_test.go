@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/internal/testserver"
@@ -179,48 +180,81 @@ func TestHTTPRetryAfterDate(t *testing.T) {
 	assert.Greater(t, delays["date"], wait-time.Second)
 }
 
-// errBreakerOpen stands in for breaker.ErrOpen: package breaker is not on
-// main yet, and what matters here is that a paved rejection (which is what
-// breaker, bulkhead and rate limit refusals are) is never retried.
-var errBreakerOpen = errors.New("breaker: open")
+// Stand-ins for breaker.ErrOpen, bulkhead.ErrFull and ratelimit.ErrLimited:
+// those packages are not on main yet, and what matters here is that a paved
+// rejection, which is what each of their refusals is, is never retried. The
+// rate limit's is marked Overload, as its sentinel will be.
+var (
+	errBreakerOpen  = errors.New("breaker: open")
+	errBulkheadFull = errors.New("bulkhead: full")
+	errLimited      = paved.Mark(errors.New("ratelimit: limited"), paved.OutcomeOverload)
+)
 
-// openBreaker is a middleware that refuses every call as an open breaker
-// does, with the time left open as its RetryAfter hint.
-func openBreaker() paved.Middleware {
+// refusals are our own policies' refusals, each with the RetryAfter hint its
+// policy would give (a breaker's remaining open time, a limiter's wait).
+var refusals = []struct {
+	name       string
+	sentinel   error
+	retryAfter time.Duration
+	grpcCode   codes.Code
+}{
+	{"breaker open", errBreakerOpen, time.Second, codes.Unavailable},
+	{"bulkhead full", errBulkheadFull, 0, codes.Unavailable},
+	{"rate limited", errLimited, 200 * time.Millisecond, codes.ResourceExhausted},
+}
+
+// refuse is a middleware that refuses every call with
+// paved.NewRejection(sentinel, retryAfter), as an open breaker, a full
+// bulkhead or an empty rate limit does.
+func refuse(sentinel error, retryAfter time.Duration) paved.Middleware {
 	return paved.MiddlewareFunc(func(paved.Op) paved.Op {
-		return func(context.Context) error { return paved.NewRejection(errBreakerOpen, time.Second) }
+		return func(context.Context) error { return paved.NewRejection(sentinel, retryAfter) }
 	})
 }
 
-// TestHTTPRefusalNotRetried: with a breaker open inside the retry, calls fail
-// at once: no retry, no wait for the refusal's RetryAfter, no request.
+// refusalCalls is how many refused calls each refusal test times.
+const refusalCalls = 1000
+
+// assertFast checks the latencies of refused calls: well under a
+// millisecond at the median and the p99.
 //
 // The bound is behavioural, not a benchmark: a retry that slept even its
-// smallest backoff (1ms here, 100ms by default) on a refusal would miss it;
-// the run is a loopback-free call through the HTTP adapter, which takes some
+// smallest backoff (1ms here, 100ms by default) or the refusal's RetryAfter
+// would miss it by far, while a refused call through an adapter takes some
 // microseconds even with the race detector.
-func TestHTTPRefusalNotRetried(t *testing.T) {
-	const calls = 1000
-	srv := testserver.NewHTTP(t)
-	p := paved.New("refused", retry.MustNew(retry.WithBackoff(time.Millisecond, 10*time.Millisecond)), openBreaker())
-	base := newBase(t)
-	client := newClient(p, base)
-	lat := make([]time.Duration, calls)
-	for i := range calls {
-		start := time.Now()
-		_, err := get(context.Background(), client, srv.URL())
-		lat[i] = time.Since(start)
-		require.ErrorIs(t, err, errBreakerOpen)
-		require.ErrorIs(t, err, paved.ErrRejected)
-		var ex *retry.ExhaustedError
-		require.False(t, errors.As(err, &ex), "a refusal is returned as it is, not as a retry that gave up")
-	}
+func assertFast(t *testing.T, lat []time.Duration) {
+	t.Helper()
 	p50, p99 := quantile(lat, 0.5), quantile(lat, 0.99)
-	t.Logf("refused calls: p50 %v, p99 %v, max %v", p50, p99, quantile(lat, 1))
+	t.Logf("%d refused calls: p50 %v, p99 %v, max %v", len(lat), p50, p99, quantile(lat, 1))
 	assert.Less(t, p50, time.Millisecond)
 	assert.Less(t, p99, time.Millisecond)
-	assert.Zero(t, srv.Requests(), "the server sees no request")
-	assert.Zero(t, base.opened.Load())
+}
+
+// TestHTTPRefusalNotRetried: with a refusing policy (an open breaker, a full
+// bulkhead, a rate limit) inside the retry, calls fail at once: no retry, no
+// wait for the refusal's RetryAfter, no request to the server.
+func TestHTTPRefusalNotRetried(t *testing.T) {
+	for _, rf := range refusals {
+		t.Run(rf.name, func(t *testing.T) {
+			srv := testserver.NewHTTP(t)
+			p := paved.New("refused", retry.MustNew(retry.WithBackoff(time.Millisecond, 10*time.Millisecond)), refuse(rf.sentinel, rf.retryAfter))
+			base := newBase(t)
+			client := newClient(p, base)
+			lat := make([]time.Duration, refusalCalls)
+			for i := range refusalCalls {
+				start := time.Now()
+				_, err := get(context.Background(), client, srv.URL())
+				lat[i] = time.Since(start)
+				require.ErrorIs(t, err, rf.sentinel)
+				require.ErrorIs(t, err, paved.ErrRejected)
+				var ex *retry.ExhaustedError
+				require.False(t, errors.As(err, &ex), "a refusal is returned as it is, not as a retry that gave up")
+			}
+			assertFast(t, lat)
+			assert.Zero(t, srv.Requests(), "the server sees no request")
+			assert.Zero(t, base.opened.Load())
+		})
+	}
 }
 
 // TestHTTPAttemptTimeoutInsideRetry: a per-attempt timeout inside retry cuts
