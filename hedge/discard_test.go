@@ -39,3 +39,49 @@ func TestFinishedLoserDiscardedBeforeCancel(t *testing.T) {
 	}
 	assert.Empty(t, ctxErrAtDiscard, "only the loser is discarded")
 }
+
+// TestTransientResultDiscardedBeforeNextHedge: a transient failure that
+// starts the next hedge at once is discarded before that hedge starts, as
+// retry does before it retries: the next attempt's result replaces it, and
+// freeing it first (draining an HTTP body) lets the next attempt reuse its
+// connection instead of dialing another.
+func TestTransientResultDiscardedBeforeNextHedge(t *testing.T) {
+	p := paved.New("t", hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithClock(clock.NewFake(epoch))))
+	discarded := make(chan struct{})
+	var firstGoneAtStart bool
+	call, err := p.Execute(context.Background(), func(ctx context.Context) error {
+		a := paved.AttemptFrom(ctx)
+		if a.Number() == 1 {
+			a.SetResult(1, func() { close(discarded) })
+			return errUnavailable
+		}
+		select {
+		case <-discarded:
+			firstGoneAtStart = true
+		default:
+		}
+		a.SetResult(2, nil)
+		return nil
+	})
+	require.NoError(t, err)
+	assert.True(t, firstGoneAtStart, "attempt 1's result was still held when the hedge started")
+	v, _ := call.Final().Result()
+	assert.Equal(t, 2, v)
+}
+
+// TestTransientResultKeptWhenNoHedgeFollows: when the budget allows no
+// further hedge, the transient failure is the call's final result and is
+// returned, not discarded.
+func TestTransientResultKeptWhenNoHedgeFollows(t *testing.T) {
+	p := paved.New("t", hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithBudget(0, 0), hedge.WithClock(clock.NewFake(epoch))))
+	call, err := p.Execute(context.Background(), func(ctx context.Context) error {
+		a := paved.AttemptFrom(ctx)
+		a.SetResult(a.Number(), func() { t.Error("the final result was discarded") })
+		return errUnavailable
+	})
+	require.ErrorIs(t, err, errUnavailable)
+	assert.Equal(t, 1, call.Attempts())
+	v, ok := call.Final().Result()
+	require.True(t, ok)
+	assert.Equal(t, 1, v)
+}

@@ -152,8 +152,13 @@ func (h *hedged) run() error {
 			}
 			last = r
 			if !noMore && len(h.attempts) < maxN {
-				// A transient failure: the next hedge starts at once.
+				// A transient failure: the next hedge starts at once. Its
+				// result will replace this one (the call commits the latest
+				// failure, or a better result), so this one is freed first,
+				// as retry does: an HTTP body drained now returns its
+				// connection for the hedge to use.
 				if h.allow() {
+					h.attempts[r.i].a.Discard()
 					h.hedge(0, r.err)
 					timer.Reset(delay)
 					continue
