@@ -5,8 +5,10 @@
 // After a delay without a result, a hedge starts another attempt without
 // canceling the first; the first Success wins (paved.Call.SetFinal) and every
 // other attempt is canceled and discarded (an HTTP loser's body is drained and
-// closed when it lands). A Transient or Overload result starts the next hedge
-// at once; any other result (Permanent, Fault, Rejected, Canceled) is an
+// closed when it lands; one that already finished is discarded before it is
+// canceled, so its body drains and its connection is reused). A Transient or
+// Overload result starts the next hedge at once, after freeing that result as
+// retry does; any other result (Permanent, Fault, Rejected, Canceled) is an
 // answer another attempt cannot improve, and ends the call as it is. At most
 // MaxHedges extra attempts are made (default 1).
 //
