@@ -38,26 +38,25 @@ func deadlineMillis(deadline, now time.Time) (string, bool) {
 	return strconv.FormatInt(ms, 10), true
 }
 
-// withDeadlineHeader returns r with the header name set to the time left
-// before ctx's deadline, or r itself when ctx has no deadline. r's header is
-// cloned first: the caller's request is never modified.
-func withDeadlineHeader(ctx context.Context, r *http.Request, name string) *http.Request {
+// setDeadlineHeader sets the header name on r to the time left before ctx's
+// deadline; without a deadline it leaves r alone. r must be the attempt's own
+// shallow copy of the caller's request: its Header map is replaced by a
+// clone, so the caller's is never modified.
+func setDeadlineHeader(ctx context.Context, r *http.Request, name string) {
 	dl, ok := ctx.Deadline()
 	if !ok {
-		return r
+		return
 	}
 	v, ok := deadlineMillis(dl, time.Now())
 	if !ok {
-		return r // the attempt's context is done; RoundTrip fails at once
+		return // the attempt's context is done; RoundTrip fails at once
 	}
 	h := r.Header.Clone()
 	if h == nil {
 		h = make(http.Header, 1)
 	}
-	h.Set(name, v)
-	r2 := *r // r is already this attempt's shallow copy
-	r2.Header = h
-	return &r2
+	h[name] = []string{v} // name is canonical (WithDeadlineHeader)
+	r.Header = h
 }
 
 // ParseDeadlineHeader parses the value of a deadline header

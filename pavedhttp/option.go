@@ -48,6 +48,10 @@ func WithOperationFunc(f func(*http.Request) string) Option {
 // caller set alone). Use EnvoyDeadlineHeader unless the servers expect another
 // name; the server side is WithServerDeadlineHeader.
 //
+// Cost: the request's header is cloned for each attempt that sends it, so
+// the caller's is never modified: about 400 ns and 5 allocations on 2 cores
+// (BenchmarkOverheadDeadlineHeader).
+//
 // Default: no deadline header is sent. WithDeadlineHeader panics if name is
 // not a valid header field name: that is a programmer error.
 func WithDeadlineHeader(name string) Option {

@@ -180,7 +180,7 @@ func sendAttempt(ctx context.Context, orig, r *http.Request, next http.RoundTrip
 		r = orig.WithContext(ctx) // a shallow copy: orig itself is never modified
 	}
 	if deadlineHeader != "" {
-		r = withDeadlineHeader(ctx, r, deadlineHeader)
+		setDeadlineHeader(ctx, r, deadlineHeader) // r is this attempt's copy
 	}
 	resp, err := next.RoundTrip(r)
 	if err != nil {
