@@ -1,6 +1,7 @@
 module github.com/paved-go/paved
 
 go 1.26.0
+<<<<<<< HEAD
 
 require (
 	go.opentelemetry.io/otel v1.47.0
@@ -20,4 +21,12 @@ require (
 	go.uber.org/atomic v1.12.0 // indirect
 	go.uber.org/goleak v1.3.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
+=======
+
+require (
+	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
+>>>>>>> wt-internal
 )
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
