@@ -1,32 +1,20 @@
 module github.com/paved-go/paved
 
 go 1.26.0
-<<<<<<< HEAD
 
 require (
+	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/metric v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
-	github.com/redis/go-redis/v9 v9.23.0 // indirect
-	github.com/sony/gobreaker/v2 v2.4.0 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
-	go.uber.org/atomic v1.12.0 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
-=======
-
-require (
-	github.com/stretchr/testify v1.12.1
-	go.uber.org/goleak v1.3.0
->>>>>>> wt-internal
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )
-
-require go.yaml.in/yaml/v3 v3.0.5 // indirect
