@@ -69,6 +69,10 @@ func New(name string, opts ...Option) (*Breaker, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newBreaker(name, cfg), nil
+}
+
+func newBreaker(name string, cfg config) *Breaker {
 	b := &Breaker{
 		name:  name,
 		cfg:   cfg,
@@ -80,7 +84,7 @@ func New(name string, opts ...Option) (*Breaker, error) {
 	}
 	b.rnd = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	b.cb.Store(b.newGobreaker())
-	return b, nil
+	return b
 }
 
 // MustNew is New that panics on an invalid option: for options fixed in code.

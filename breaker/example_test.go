@@ -27,3 +27,19 @@ func Example() {
 	fmt.Println(b.State(), errors.Is(err, breaker.ErrOpen), errors.Is(err, paved.ErrRejected), wait.Round(time.Second))
 	// Output: open true true 30s
 }
+
+func ExamplePerKey() {
+	// One breaker per operation, so a failing endpoint does not cut off the others.
+	k := breaker.MustPerKey(func(ctx context.Context) string { return paved.CallFrom(ctx).Operation() },
+		breaker.WithConsecutiveFailures(1))
+	p := paved.New("api", k)
+	get := paved.WithCallInfo(context.Background(), paved.CallInfo{Operation: "GET /items"})
+	post := paved.WithCallInfo(context.Background(), paved.CallInfo{Operation: "POST /orders"})
+
+	_ = p.Run(post, func(context.Context) error { return errors.New("503") })
+	fmt.Println(errors.Is(p.Run(post, func(context.Context) error { return nil }), breaker.ErrOpen))
+	fmt.Println(p.Run(get, func(context.Context) error { return nil }))
+	// Output:
+	// true
+	// <nil>
+}
