@@ -239,8 +239,8 @@ func TestSlowCallsCountAsFailures(t *testing.T) {
 
 func TestOutcomeTable(t *testing.T) {
 	tests := []struct {
-		name                 string
-		err                  error
+		name                string
+		err                 error
 		success, fail, excl uint32
 	}{
 		{"success", nil, 1, 0, 0},

@@ -16,7 +16,7 @@ import (
 type keyCtx struct{}
 
 func withKey(k string) context.Context { return context.WithValue(context.Background(), keyCtx{}, k) }
-func keyOf(ctx context.Context) string  { s, _ := ctx.Value(keyCtx{}).(string); return s }
+func keyOf(ctx context.Context) string { s, _ := ctx.Value(keyCtx{}).(string); return s }
 
 func TestPerKeyIsolatesKeys(t *testing.T) {
 	clk := newFake()

@@ -35,10 +35,10 @@ const DefaultKeyPrefix = "paved:breaker:"
 type Option func(*config)
 
 type config struct {
-	period   time.Duration
-	prefix   string
-	local    []breaker.Option
-	onSync   func(SyncResult)
+	period time.Duration
+	prefix string
+	local  []breaker.Option
+	onSync func(SyncResult)
 }
 
 // WithSyncPeriod is how often counts are shared and the fleet's state read.
