@@ -333,3 +333,14 @@ func TestWithoutPipeline(t *testing.T) {
 	}
 	assert.ErrorIs(t, op(context.Background()), breaker.ErrOpen)
 }
+
+func TestHalfOpenExcludedProbeFreesItsSlot(t *testing.T) {
+	h := newHarness(t, breaker.WithConsecutiveFailures(1), breaker.WithHalfOpenProbes(1), breaker.WithJitter(0))
+	h.run(fail, 1)
+	h.clk.Advance(5 * time.Second)
+	canceled := func(context.Context) error { return context.Canceled }
+	require.ErrorIs(t, h.p.Run(context.Background(), canceled), context.Canceled)
+	assert.Equal(t, breaker.StateHalfOpen, h.b.State(), "a canceled probe decides nothing")
+	require.NoError(t, h.p.Run(context.Background(), okOp), "its slot is free again")
+	assert.Equal(t, breaker.StateClosed, h.b.State())
+}
