@@ -97,16 +97,19 @@ type Call struct {
 	// allocates no Attempt.
 	first    Attempt
 	attempts atomic.Int32 // attempts started, the implicit first included
-	metrics  bool         // attempt durations are recorded
-
-	// sealed and hasMore let a single-attempt call end without taking mu:
-	// NewAttempt sets hasMore before it reads sealed, seal sets sealed before it
-	// reads hasMore, so at least one of them sees the other and takes the slow path.
-	sealed  atomic.Bool // Run has returned
-	hasMore atomic.Bool // more is or is about to be set
-	mu      sync.Mutex  // guards more, and the state of every attempt
-	more    *callMore
+	// flags holds flagSealed and flagMore in one word so a single-attempt call
+	// ends without taking mu: NewAttempt sets flagMore, seal sets flagSealed, and
+	// whichever comes second sees the other's bit and takes the slow path.
+	flags atomic.Uint32
+	mu    sync.Mutex // guards more, and the state of every attempt
+	more  *callMore
 }
+
+const (
+	flagSealed  = 1 << iota // Run has returned
+	flagMore                // more is or is about to be set
+	flagMetrics             // attempt durations are recorded
+)
 
 // callMore is the part of a Call only retries and hedges need, allocated by
 // the first NewAttempt or SetFinal so the common single-attempt call stays small.
@@ -189,9 +192,9 @@ func (c *Call) NewAttempt(ctx context.Context) (context.Context, *Attempt) {
 	a := &ac.attempt
 	a.call = c
 	a.n = c.attempts.Add(1)
-	c.hasMore.Store(true)
+	sealed := c.flags.Or(flagMore)&flagSealed != 0
 	c.mu.Lock()
-	if c.sealed.Load() {
+	if sealed {
 		// A late hedge after Run returned: its result is discarded when it lands.
 		a.discarded = true
 	} else {
@@ -207,7 +210,7 @@ func (c *Call) NewAttempt(ctx context.Context) (context.Context, *Attempt) {
 // SetFinal marks a as the attempt whose result the call returns. Retry marks
 // its last attempt, hedge the winner. A call with a single attempt needs no mark.
 func (c *Call) SetFinal(a *Attempt) {
-	c.hasMore.Store(true)
+	c.flags.Or(flagMore)
 	c.mu.Lock()
 	if c.more == nil {
 		c.more = &callMore{}
@@ -240,8 +243,7 @@ func (c *Call) finalLocked() *Attempt {
 // seal ends the call: every attempt but the final one has its result
 // discarded, now or when it lands.
 func (c *Call) seal() {
-	c.sealed.Store(true)
-	if !c.hasMore.Load() { // the common case: one attempt, and it is final
+	if c.flags.Or(flagSealed)&flagMore == 0 { // the common case: one attempt, and it is final
 		return
 	}
 	c.mu.Lock()

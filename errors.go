@@ -20,18 +20,28 @@ type RetryAfterer interface {
 }
 
 // RetryAfter returns the first RetryAfter hint in err's chain, and whether there
-// was one.
+// was one. A hint of zero counts as none, so errors that always have the method
+// (a status error without a Retry-After header) leave the computed backoff in
+// force; "Retry-After: 0" therefore means "back off as usual", never "hammer".
 func RetryAfter(err error) (time.Duration, bool) {
 	var h RetryAfterer
 	if err != nil && errors.As(err, &h) {
-		return h.RetryAfter(), true
+		if d := h.RetryAfter(); d != 0 {
+			return d, true
+		}
 	}
 	return 0, false
 }
 
 // NewRejection returns an error for a refusal by one of paved's policies: it
 // matches both sentinel and ErrRejected with errors.Is, reads as sentinel's
-// message, and carries retryAfter (when positive) as its RetryAfter hint.
+// message, classifies as OutcomeRejected, and carries retryAfter (when
+// positive) as its RetryAfter hint.
+//
+// A sentinel marked OutcomeOverload (Mark(errors.New("ratelimit: limited"),
+// OutcomeOverload)) says the caller exceeded its quota: server adapters answer
+// it with 429 or RESOURCE_EXHAUSTED, and every other refusal with 503 or
+// UNAVAILABLE. IsOverloadRefusal reports which.
 func NewRejection(sentinel error, retryAfter time.Duration) error {
 	return &rejection{sentinel: sentinel, after: retryAfter}
 }
@@ -50,3 +60,47 @@ func (e *rejection) Outcome() Outcome { return OutcomeRejected }
 
 // RetryAfter is the policy's estimate of when a call may be admitted; 0 when unknown.
 func (e *rejection) RetryAfter() time.Duration { return e.after }
+
+// ErrorType names the refusal in telemetry by its sentinel ("breaker: open").
+func (e *rejection) ErrorType() string { return e.sentinel.Error() }
+
+// IsOverloadRefusal reports whether err is a refusal (ErrRejected) whose chain
+// holds an error marked OutcomeOverload: the caller exceeded a rate limit or
+// quota, as opposed to the dependency or server being unavailable.
+func IsOverloadRefusal(err error) bool {
+	if !errors.Is(err, ErrRejected) {
+		return false
+	}
+	found := false
+	walk(err, func(e error) bool {
+		if o, ok := e.(outcomer); ok && o.Outcome() == OutcomeOverload {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// walk calls f on err and every error in its chain, depth first, until f
+// returns false.
+func walk(err error, f func(error) bool) bool {
+	for err != nil {
+		if !f(err) {
+			return false
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if !walk(e, f) {
+					return false
+				}
+			}
+			return true
+		default:
+			return true
+		}
+	}
+	return true
+}

@@ -3,6 +3,8 @@ package paved
 import (
 	"context"
 	"errors"
+
+	"github.com/paved-go/paved/telemetry"
 )
 
 // Outcome is the kind of result a call or attempt produced. Every policy asks the
@@ -126,3 +128,6 @@ type markedError struct {
 func (e *markedError) Error() string    { return e.err.Error() }
 func (e *markedError) Unwrap() error    { return e.err }
 func (e *markedError) Outcome() Outcome { return e.outcome }
+
+// ErrorType reports the marked error's own type in telemetry, not the mark's.
+func (e *markedError) ErrorType() string { return telemetry.ErrorType(e.err) }

@@ -100,7 +100,7 @@ func (p *Pipeline) Telemetry() *telemetry.Telemetry { return p.tel }
 // terminal is the innermost Op: it runs the op given to Run.
 func (p *Pipeline) terminal(ctx context.Context) error {
 	c := CallFrom(ctx)
-	if !c.metrics {
+	if c.flags.Load()&flagMetrics == 0 {
 		return c.op(ctx)
 	}
 	start := p.rec.Now()
@@ -132,7 +132,9 @@ func (p *Pipeline) Execute(ctx context.Context, op Op) (_ *Call, err error) {
 		c.info = info
 	}
 	enabled, metrics := p.rec.Enabled()
-	c.metrics = metrics
+	if metrics {
+		c.flags.Store(flagMetrics)
+	}
 	if !enabled {
 		defer c.seal()
 		return c, p.op(cc)

@@ -16,5 +16,5 @@ func slogAttr(kv attribute.KeyValue) slog.Attr {
 	case attribute.FLOAT64:
 		return slog.Float64(k, kv.Value.AsFloat64())
 	}
-	return slog.String(k, kv.Value.Emit())
+	return slog.String(k, kv.Value.String())
 }

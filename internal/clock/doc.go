@@ -1,6 +1,6 @@
 // Package clock injects time into paved, so that every policy that waits —
 // backoff, breaker open intervals, timeouts, rate-limit refills — can be tested
-// without sleeping (STANDARDS.md rule 5: time and randomness are injected).
+// without sleeping (STYLE.md rule 5: time and randomness are injected).
 //
 // Production code takes a [Clock] and defaults it to [Real], a zero-cost wrapper
 // over package time and package context. Tests pass a [Fake] and move it

@@ -32,9 +32,10 @@ func (f *Fake) WithDeadline(parent context.Context, d time.Time) (context.Contex
 	c := &deadlineCtx{deadline: d}
 	c.inner, c.cancelInner = context.WithCancelCause(parent)
 	c.causes, c.cancelCauses = context.WithCancel(c.inner)
+	c.done, c.cancelDone = context.WithCancel(c.causes)
 	// The only case where release runs on another goroutine: the parent was
 	// canceled, which the context package reports asynchronously.
-	c.stopInner = context.AfterFunc(c.inner, c.release)
+	c.stopInner = context.AfterFunc(c.done, c.release)
 
 	if !c.arm(f) {
 		c.expire() // already due
@@ -63,24 +64,29 @@ func (c *deadlineCtx) arm(f *Fake) bool {
 // deadlineCtx is a context that a Fake cancels at its deadline.
 //
 // It is built so that it behaves as a context.WithDeadline context does,
-// including for its own children, using only the context package's public API:
+// including for its own children, using only the context package's public
+// API. Three plain cancel contexts form a chain, each canceled synchronously
+// by the one before: parent -> inner -> causes -> done.
 //
-//   - inner, a WithCancelCause child of the parent, supplies Done and follows
-//     the parent synchronously.
-//   - Err translates inner's Canceled into DeadlineExceeded when the fake
-//     deadline is what canceled it.
-//   - Value resolves through causes, a child of inner. Cause(ctx) reads the
-//     cause from the cancelCtx that Value returns, so it must see the cause
-//     frozen when this context ended; and because causes' Done channel is not
-//     inner's, the context package does not attach our children straight to
-//     inner (which would give them Err == Canceled). It calls our AfterFunc
-//     instead, so children are canceled with our Err and Cause.
+//   - inner, a WithCancelCause child of the parent, is what we cancel, with
+//     DeadlineExceeded or Canceled as the cause; it follows the parent.
+//   - causes answers Value, and so Cause(ctx), which reads the cause from the
+//     cancelCtx that Value returns. Being inner's child, it holds the first
+//     cause, frozen, even if the parent is canceled later.
+//   - done supplies Done and, translated, Err. It closes only after causes
+//     has its cause, so whoever sees Done closed also sees the right Cause.
+//     Because done's channel is not causes', the context package does not
+//     attach our children straight to a cancelCtx (which would give them
+//     Err == Canceled at the deadline); it calls our AfterFunc instead, and
+//     we cancel them with our own Err and Cause.
 type deadlineCtx struct {
 	deadline     time.Time
 	inner        context.Context
 	cancelInner  context.CancelCauseFunc
 	causes       context.Context
 	cancelCauses context.CancelFunc
+	done         context.Context
+	cancelDone   context.CancelFunc
 	stopInner    func() bool
 	expired      atomic.Bool
 
@@ -93,11 +99,11 @@ type deadlineCtx struct {
 type afterFunc struct{ f func() }
 
 func (c *deadlineCtx) Deadline() (time.Time, bool) { return c.deadline, true }
-func (c *deadlineCtx) Done() <-chan struct{}       { return c.inner.Done() }
+func (c *deadlineCtx) Done() <-chan struct{}       { return c.done.Done() }
 func (c *deadlineCtx) Value(key any) any           { return c.causes.Value(key) }
 
 func (c *deadlineCtx) Err() error {
-	err := c.inner.Err()
+	err := c.done.Err()
 	if err == context.Canceled && c.expired.Load() && context.Cause(c.inner) == context.DeadlineExceeded {
 		return context.DeadlineExceeded
 	}
@@ -142,11 +148,12 @@ func (c *deadlineCtx) expire() {
 func (c *deadlineCtx) cancel() {
 	c.stopInner()
 	c.cancelInner(context.Canceled)
-	c.cancelCauses()
+	c.cancelCauses() // already canceled through inner: for go vet
+	c.cancelDone()
 	c.release()
 }
 
-// release runs once, after inner is canceled: it disarms the timer and cancels
+// release runs once, after done is canceled: it disarms the timer and cancels
 // our children.
 func (c *deadlineCtx) release() {
 	c.mu.Lock()

@@ -225,24 +225,33 @@ func TestFakeDeadlineConcurrent(t *testing.T) {
 	f := clock.NewFake(epoch)
 	root, cancelRoot := context.WithCancel(context.Background())
 	const workers = 64
-	var wg sync.WaitGroup
+	var wg, created sync.WaitGroup
+	created.Add(workers)
 	for w := range workers {
 		wg.Go(func() {
-			ctx, cancel := f.WithTimeout(root, time.Duration(w%8+1)*time.Millisecond)
+			d := time.Duration(w%8+1) * time.Millisecond
+			if w%3 == 0 {
+				d = time.Hour // outlives the advancing, so only cancel ends it
+			}
+			ctx, cancel := f.WithTimeout(root, d)
 			defer cancel()
 			child, cancelChild := context.WithCancel(ctx)
 			defer cancelChild()
+			created.Done()
 			switch w % 3 {
 			case 0:
 				cancel()
 				assert.Equal(t, context.Canceled, child.Err())
+			case 1:
+				<-child.Done()
+				assert.Equal(t, context.DeadlineExceeded, child.Err())
 			default:
 				<-child.Done()
 				assert.Error(t, child.Err())
 			}
 		})
 	}
-	f.BlockUntil(workers * 2 / 3)
+	created.Wait() // every deadline is armed before time moves
 	for range 8 {
 		f.Advance(time.Millisecond)
 	}

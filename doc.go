@@ -1,0 +1,34 @@
+// Package paved is the core of the paved road for calling and serving
+// dependencies safely: one middleware interface that every resilience policy
+// (retry, hedge, timeout, breaker, rate limit, bulkhead, load shedding,
+// idempotency) implements, and the Pipeline that runs a call through them with
+// OpenTelemetry tracing and metrics built in.
+//
+// A Middleware's Wrap runs once, when New builds the Pipeline; the Op it returns
+// runs for every call, so per-call data travels in the context:
+//
+//	     Run(ctx, op)
+//	          │  Call (CallFrom): pipeline, operation, safe to repeat, key, priority, classifier
+//	┌─────────▼─────────┐
+//	│ total timeout     │  outermost: one deadline bounds everything
+//	│ ┌───────────────┐ │
+//	│ │ retry / hedge │ │  starts attempts (NewAttempt), marks the final one
+//	│ │ ┌───────────┐ │ │
+//	│ │ │ breaker,  │ │ │  per attempt: admitted, counted, timed on its own
+//	│ │ │ bulkhead, │ │ │
+//	│ │ │ rate limit│ │ │
+//	│ │ │ attempt   │ │ │
+//	│ │ │ timeout   │ │ │
+//	│ │ │   op  ◄───┼─┼─┼── the Op given to Run; records its result on the Attempt
+//	│ │ └───────────┘ │ │
+//	│ └───────────────┘ │
+//	└───────────────────┘
+//
+// Every policy asks one classifier what kind of Outcome an error is, so a retry
+// and a breaker never disagree about the same error. Refusals by paved's own
+// policies match ErrRejected. Errors may carry a RetryAfter hint.
+//
+// Costs: an empty Pipeline's Run allocates once (the Call, which doubles as the
+// context) and, until the service installs OpenTelemetry providers, adds a
+// few tens of nanoseconds to the op; see BenchmarkEmptyPipeline.
+package paved

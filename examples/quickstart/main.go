@@ -1,0 +1,128 @@
+// Command quickstart is the first thing to run: a client calls a flaky local
+// server through a paved pipeline and prints what happened to each call.
+//
+//	go run ./examples/quickstart
+//
+// The server fails on purpose, by a fixed script, so every run prints the same
+// story: transient 503s retried with jittered backoff, a 429 whose Retry-After
+// is honoured, a hung reply cut by the per-attempt timeout, a POST without an
+// Idempotency-Key sent exactly once, and the same POST with a key retried.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/pavedhttp"
+	"github.com/paved-go/paved/retry"
+	"github.com/paved-go/paved/telemetry"
+	"github.com/paved-go/paved/timeout"
+)
+
+func main() {
+	if err := run(os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+// script is what the flaky server does with its n-th request (from 0); past
+// its end every request succeeds.
+var script = []func(w http.ResponseWriter, r *http.Request){
+	1: status(http.StatusServiceUnavailable, ""),
+	2: status(http.StatusServiceUnavailable, ""),
+	4: status(http.StatusTooManyRequests, "1"),
+	6: func(w http.ResponseWriter, r *http.Request) { // hangs past the attempt timeout
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	},
+	8:  status(http.StatusBadGateway, ""),
+	9:  status(http.StatusBadGateway, ""),
+	10: status(http.StatusBadGateway, ""),
+	11: status(http.StatusServiceUnavailable, ""),
+	12: status(http.StatusServiceUnavailable, ""),
+}
+
+func status(code int, retryAfter string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
+		}
+		http.Error(w, http.StatusText(code), code)
+	}
+}
+
+func run(out io.Writer) error {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := int(requests.Add(1) - 1)
+		if n < len(script) && script[n] != nil {
+			script[n](w, r)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}))
+	defer srv.Close()
+
+	// Every policy decision is logged through the pipeline's telemetry.
+	logger := slog.New(&eventPrinter{out: out})
+	p := paved.New("flaky",
+		timeout.MustNew(10*time.Second), // total: bounds every attempt and wait
+		retry.MustNew(retry.WithMaxAttempts(3), retry.WithBackoff(50*time.Millisecond, 2*time.Second)),
+		timeout.MustNew(300*time.Millisecond), // per attempt
+		paved.WithTelemetry(telemetry.New(telemetry.WithLogger(logger))),
+	)
+	client := &http.Client{Transport: pavedhttp.NewTransport(p, nil)}
+
+	calls := []struct {
+		method, path, idempotencyKey string
+	}{
+		{"GET", "/items/1", ""},
+		{"GET", "/items/2", ""},           // 503, 503, then 200
+		{"GET", "/items/3", ""},           // 429 Retry-After: 1, then 200
+		{"GET", "/items/4", ""},           // hangs: cut at 300ms, then 200
+		{"GET", "/items/5", ""},           // 502 three times: gives up, the last 502 is the response
+		{"POST", "/orders", ""},           // 503: a POST without a key is never sent twice
+		{"POST", "/orders", "order-7f3a"}, // 503, then retried because the key makes it safe
+	}
+	for i, c := range calls {
+		var body io.Reader
+		if c.method == http.MethodPost {
+			body = strings.NewReader(`{"sku":"A-1"}`)
+		}
+		req, err := http.NewRequestWithContext(context.Background(), c.method, srv.URL+c.path, body)
+		if err != nil {
+			return err
+		}
+		if c.idempotencyKey != "" {
+			req.Header.Set("Idempotency-Key", c.idempotencyKey)
+		}
+		fmt.Fprintf(out, "call %d: %s %s", i+1, c.method, c.path)
+		if c.idempotencyKey != "" {
+			fmt.Fprint(out, " (Idempotency-Key)")
+		}
+		fmt.Fprintln(out)
+		start, before := time.Now(), requests.Load()
+		resp, err := client.Do(req)
+		sent := requests.Load() - before
+		if err != nil {
+			fmt.Fprintf(out, "  => error after %d request(s): %v\n", sent, err)
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		fmt.Fprintf(out, "  => %s after %d request(s) in %s\n", resp.Status, sent, time.Since(start).Round(10*time.Millisecond))
+	}
+	return nil
+}

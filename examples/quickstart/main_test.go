@@ -1,0 +1,35 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestQuickstartStory keeps the newcomer's demo honest: each call ends as the
+// comments in main.go say it does.
+func TestQuickstartStory(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(&out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"call 2: GET /items/2\n  - retry: attempt 2 in",
+		"=> 200 OK after 3 request(s)",
+		"because of 429",
+		"timeout: attempt 1 cut after 300ms",
+		"retries_exhausted after 3 attempts (max_attempts)",
+		"=> 502 Bad Gateway after 3 request(s)",
+		"call 6: POST /orders\n  => 503 Service Unavailable after 1 request(s)",
+		"call 7: POST /orders (Idempotency-Key)\n  - retry: attempt 2",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/paved-go/paved/telemetry"
+)
+
+// eventPrinter is a slog.Handler that prints paved's policy events in one
+// short line each, for people rather than log pipelines.
+type eventPrinter struct{ out io.Writer }
+
+func (*eventPrinter) Enabled(context.Context, slog.Level) bool { return true }
+
+func (p *eventPrinter) Handle(_ context.Context, r slog.Record) error {
+	a := map[string]string{}
+	r.Attrs(func(at slog.Attr) bool {
+		a[at.Key] = at.Value.String()
+		return true
+	})
+	var line string
+	switch event := strings.TrimPrefix(r.Message, "resilience "); event {
+	case telemetry.EventRetry:
+		line = fmt.Sprintf("%s: attempt %s in %sms, because of %s", event, a[telemetry.AttrAttempt], ms(a[telemetry.AttrDelay]), a[telemetry.AttrErrorType])
+	case telemetry.EventTimeout:
+		line = fmt.Sprintf("%s: attempt %s cut after %sms", event, a[telemetry.AttrAttempt], ms(a[telemetry.AttrDelay]))
+	case telemetry.EventRetriesExhausted:
+		line = fmt.Sprintf("%s after %s attempts (%s), the last one stands: %s", event, a[telemetry.AttrAttempt], a["resilience.retry.reason"], a[telemetry.AttrErrorType])
+	default:
+		line = event
+	}
+	_, err := fmt.Fprintln(p.out, "  - "+line)
+	return err
+}
+
+// ms rounds a millisecond attribute for reading; "0" when absent.
+func ms(v string) string {
+	if i := strings.IndexByte(v, '.'); i >= 0 {
+		v = v[:i]
+	}
+	if v == "" {
+		return "0"
+	}
+	return v
+}
+
+func (p *eventPrinter) WithAttrs([]slog.Attr) slog.Handler { return p }
+func (p *eventPrinter) WithGroup(string) slog.Handler      { return p }

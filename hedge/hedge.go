@@ -1,0 +1,243 @@
+package hedge
+
+import (
+	"context"
+	"time"
+
+	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/internal/budget"
+	"github.com/paved-go/paved/internal/quantile"
+	"github.com/paved-go/paved/telemetry"
+)
+
+// Hedge is a paved.Middleware that starts another attempt when the previous
+// one is slow, and keeps the first success. Build it with New. It is safe for
+// concurrent use; each pipeline it is built into (each Wrap) gets its own
+// budget and latency tracker.
+type Hedge struct {
+	cfg config
+}
+
+var _ paved.Middleware = (*Hedge)(nil)
+
+// New returns a Hedge with the defaults (see the package doc) changed by
+// opts. An invalid option gives an error naming the field and its range.
+func New(opts ...Option) (*Hedge, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Hedge{cfg: cfg}, nil
+}
+
+// MustNew is New that panics on an invalid option: for pipelines built from
+// constants, where a bad option is a programmer error.
+func MustNew(opts ...Option) *Hedge {
+	h, err := New(opts...)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// Wrap returns next with hedging.
+func (h *Hedge) Wrap(next paved.Op) paved.Op {
+	w := &wrapped{cfg: &h.cfg, next: next}
+	if !h.cfg.noBudget {
+		w.budget = budget.New(h.cfg.budget, h.cfg.clock)
+	}
+	if h.cfg.adaptive {
+		w.latency = quantile.New(h.cfg.quantile, window, h.cfg.minSamples)
+	}
+	return w.run
+}
+
+// wrapped is one pipeline's hedge.
+type wrapped struct {
+	cfg     *config
+	next    paved.Op
+	budget  *budget.Budget    // nil: WithoutBudget
+	latency *quantile.Tracker // nil: fixed delay
+}
+
+func (w *wrapped) delay() time.Duration {
+	if w.latency != nil {
+		if q, ok := w.latency.Quantile(); ok {
+			return q
+		}
+	}
+	return w.cfg.delay
+}
+
+// result is what an attempt's goroutine reports.
+type result struct {
+	i        int
+	err      error
+	panicked bool
+	panicVal any
+	end      time.Time
+}
+
+// attempt is one started attempt of a hedged call.
+type attempt struct {
+	a      *paved.Attempt
+	cancel context.CancelFunc
+	start  time.Time
+	done   bool
+}
+
+func (w *wrapped) run(ctx context.Context) error {
+	call := paved.CallFrom(ctx)
+	if call == nil || !call.SafeToRepeat() {
+		return w.single(ctx)
+	}
+	if w.budget != nil {
+		w.budget.RecordCall()
+	}
+	h := &hedged{w: w, call: call, ctx: ctx, results: make(chan result, 1+w.cfg.maxHedges)}
+	return h.run()
+}
+
+// single runs a call that may not be hedged, still feeding the latency tracker.
+func (w *wrapped) single(ctx context.Context) error {
+	if w.latency == nil {
+		return w.next(ctx)
+	}
+	start := w.cfg.clock.Now()
+	err := w.next(ctx)
+	if err == nil {
+		w.latency.Record(w.cfg.clock.Since(start))
+	}
+	return err
+}
+
+// hedged is the state of one hedged call, owned by the caller's goroutine.
+type hedged struct {
+	w        *wrapped
+	call     *paved.Call
+	ctx      context.Context
+	results  chan result // buffered for every attempt: no goroutine blocks on it
+	attempts []attempt
+	pending  int
+}
+
+func (h *hedged) run() error {
+	cfg := h.w.cfg
+	maxN := 1 + cfg.maxHedges
+	h.start(paved.AttemptFrom(h.ctx), h.ctx)
+	delay := h.w.delay()
+	timer := cfg.clock.NewTimer(delay)
+	defer timer.Stop()
+	noMore := false
+	var last result
+	for {
+		var tick <-chan time.Time
+		if !noMore && len(h.attempts) < maxN {
+			tick = timer.C()
+		}
+		select {
+		case r := <-h.results:
+			h.pending--
+			h.attempts[r.i].done = true
+			if r.panicked {
+				h.cancelAll(-1)
+				panic(r.panicVal)
+			}
+			o := h.call.Classify(r.err)
+			if o != paved.OutcomeCanceled && h.w.latency != nil {
+				h.w.latency.Record(r.end.Sub(h.attempts[r.i].start))
+			}
+			if !o.Retryable() { // a success, or an answer another attempt cannot improve
+				return h.commit(r)
+			}
+			last = r
+			if !noMore && len(h.attempts) < maxN {
+				// A transient failure: the next hedge starts at once.
+				if h.allow() {
+					h.hedge(0, r.err)
+					timer.Reset(delay)
+					continue
+				}
+				noMore = true
+			}
+			if h.pending == 0 {
+				return h.commit(last)
+			}
+		case <-tick:
+			if !h.allow() {
+				noMore = true
+				continue
+			}
+			h.hedge(delay, nil)
+			if len(h.attempts) < maxN {
+				timer.Reset(delay)
+			}
+		case <-h.ctx.Done():
+			h.cancelAll(-1)
+			return h.ctx.Err()
+		}
+	}
+}
+
+func (h *hedged) allow() bool { return h.w.budget == nil || h.w.budget.Withdraw() }
+
+// hedge starts another attempt and reports it.
+func (h *hedged) hedge(delay time.Duration, cause error) {
+	actx, a := h.call.NewAttempt(h.ctx)
+	paved.Emit(h.ctx, telemetry.Event{Name: telemetry.EventHedge, Policy: "hedge", Attempt: a.Number(), Delay: delay, Err: cause})
+	h.start(a, actx)
+}
+
+// start runs an attempt in its own goroutine with its own cancelable context.
+func (h *hedged) start(a *paved.Attempt, actx context.Context) {
+	actx, cancel := context.WithCancel(actx)
+	i := len(h.attempts)
+	h.attempts = append(h.attempts, attempt{a: a, cancel: cancel, start: h.w.cfg.clock.Now()})
+	h.pending++
+	clk, next, results := h.w.cfg.clock, h.w.next, h.results
+	go func() {
+		r := result{i: i, panicked: true}
+		defer func() {
+			if r.panicked {
+				r.panicVal = recover()
+			}
+			r.end = clk.Now()
+			results <- r
+		}()
+		r.err = next(actx)
+		r.panicked = false
+	}()
+}
+
+// commit makes r's attempt the call's result: the others are canceled and
+// discarded (their responses closed when they land), and the winner's
+// context lives until its result is released.
+func (h *hedged) commit(r result) error {
+	win := h.attempts[r.i]
+	if len(h.attempts) > 1 {
+		h.call.SetFinal(win.a)
+	}
+	h.cancelAll(r.i)
+	if !win.a.Hold(win.cancel) {
+		win.cancel()
+	}
+	return r.err
+}
+
+// cancelAll cancels and discards every attempt but keep (-1: all). A loser
+// still running is recorded at its elapsed time, a lower bound of its latency,
+// so that the slow tail the hedge cut short still shapes the adaptive delay.
+func (h *hedged) cancelAll(keep int) {
+	now := h.w.cfg.clock.Now()
+	for i := range h.attempts {
+		if i == keep {
+			continue
+		}
+		at := &h.attempts[i]
+		at.cancel()
+		at.a.Discard()
+		if !at.done && h.w.latency != nil {
+			h.w.latency.Record(now.Sub(at.start))
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package hedge
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/paved-go/paved/internal/budget"
+	"github.com/paved-go/paved/internal/clock"
+)
+
+// Option configures a Hedge.
+type Option func(*config)
+
+type config struct {
+	adaptive   bool
+	delay      time.Duration // fixed delay, or the fallback until enough samples
+	quantile   float64
+	minSamples int
+	maxHedges  int
+	budget     budget.Config
+	noBudget   bool
+	clock      clock.Clock
+}
+
+// window is how many recent attempt latencies the adaptive delay looks at.
+const window = 512
+
+func newConfig(opts []Option) (config, error) {
+	c := config{
+		adaptive:   true,
+		delay:      100 * time.Millisecond,
+		quantile:   0.95,
+		minSamples: 100,
+		maxHedges:  1,
+		budget:     budget.DefaultConfig,
+		clock:      clock.Real(),
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	switch {
+	case c.delay <= 0:
+		return c, fmt.Errorf("hedge: Delay must be > 0, got %v", c.delay)
+	case c.adaptive && !(c.quantile > 0 && c.quantile < 1):
+		return c, fmt.Errorf("hedge: Quantile must be in (0, 1), got %v", c.quantile)
+	case c.adaptive && (c.minSamples < 1 || c.minSamples > window):
+		return c, fmt.Errorf("hedge: MinSamples must be 1..%d, got %d", window, c.minSamples)
+	case c.maxHedges < 1 || c.maxHedges > 4:
+		return c, fmt.Errorf("hedge: MaxHedges must be 1..4, got %d", c.maxHedges)
+	case c.clock == nil:
+		return c, fmt.Errorf("hedge: Clock must not be nil")
+	}
+	if !c.noBudget {
+		if err := c.budget.Validate("hedge: "); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// WithDelay makes the hedging delay fixed: another attempt starts when the
+// previous one has not succeeded after d (> 0). Replaces the default adaptive
+// delay.
+func WithDelay(d time.Duration) Option {
+	return func(c *config) { c.adaptive, c.delay = false, d }
+}
+
+// WithAdaptiveDelay makes the hedging delay the quantile q (0 < q < 1) of the
+// last 512 attempt latencies, once minSamples (1..512) were seen; until then
+// it is fallback (> 0). The default is WithAdaptiveDelay(0.95, 100, 100ms).
+func WithAdaptiveDelay(q float64, minSamples int, fallback time.Duration) Option {
+	return func(c *config) {
+		c.adaptive, c.quantile, c.minSamples, c.delay = true, q, minSamples, fallback
+	}
+}
+
+// WithMaxHedges sets how many extra attempts a call may start: 1..4 (gRFC A6
+// caps attempts at 5), default 1.
+func WithMaxHedges(n int) Option { return func(c *config) { c.maxHedges = n } }
+
+// WithBudget sets the budget hedges spend, as retries do: extra attempts may
+// add at most ratio (0..1) of the calls of the last 10 seconds plus
+// minPerSecond per second. Default 0.1 and 10.
+func WithBudget(ratio, minPerSecond float64) Option {
+	return func(c *config) {
+		c.noBudget = false
+		c.budget.Ratio, c.budget.MinPerSecond = ratio, minPerSecond
+	}
+}
+
+// WithoutBudget lets every call hedge up to MaxHedges.
+func WithoutBudget() Option { return func(c *config) { c.noBudget = true } }
+
+// WithClock makes the hedge time its delays and latencies on c. For tests
+// (clock.NewFake); default clock.Real().
+func WithClock(c clock.Clock) Option { return func(cfg *config) { cfg.clock = c } }

@@ -1,0 +1,44 @@
+// Package pavedgrpc runs gRPC calls through a paved Pipeline, on both sides.
+//
+// Client side, UnaryClientInterceptor and StreamClientInterceptor (or
+// DialOptions, which adds otelgrpc's stats handler for per-attempt spans):
+//
+//	p := paved.New("inventory", timeout, retry, breaker)
+//	conn, err := grpc.NewClient(target, append(pavedgrpc.DialOptions(p), creds)...)
+//
+//	caller ──► pipeline span ──► retry ──► breaker ──► attempt 1 (otelgrpc span) ──► server
+//	                                              └──► attempt 2 (otelgrpc span) ──► server
+//
+// Every attempt's status is classified by the gRPC outcome table
+// (REFERENCE.md, "gRPC outcome table"; see Classify): UNAVAILABLE and
+// DEADLINE_EXCEEDED are Transient, RESOURCE_EXHAUSTED Overload, INTERNAL,
+// UNKNOWN, DATA_LOSS and ABORTED Fault, CANCELLED Canceled, the caller's
+// mistakes Permanent. The server's grpc-retry-pushback-ms trailer (gRFC A6,
+// REFERENCE.md "Retry and backoff") becomes the paved.RetryAfter hint;
+// negative or unparseable means "do not retry" (ParsePushback). Errors reach
+// the caller as *StatusError, so status.Code(err) is the server's code; a
+// refusal by one of the pipeline's own policies reaches it as UNAVAILABLE or
+// RESOURCE_EXHAUSTED.
+//
+// Attempts never share the caller's reply: each receives into a fresh message
+// of the reply's type, and the final one is moved into the caller's reply (a
+// shallow move of the top-level fields, about 1 µs and 9 small allocations for
+// a five-field message, independent of payload size; the whole empty-pipeline
+// interceptor costs about 15 allocations and 1.2 KB per call).
+//
+// Defaults: every method is safe to repeat, as gRPC's own retry policy assumes
+// of the methods its service config names; mark the others with
+// WithUnrepeatable or the Unrepeatable CallOption. Streams: the policies
+// apply to stream creation only; nothing is retried once the stream is open,
+// and a server's status for a stream usually arrives with the first RecvMsg,
+// after the pipeline returned.
+//
+// Server side, UnaryServerInterceptor and StreamServerInterceptor (or
+// ServerOptions): the handler runs inside the pipeline with the incoming
+// deadline, the caller's key (WithKeyFunc) and priority (WithPriorityFunc),
+// which also reach the calls the handler makes downstream. A policy's refusal
+// is answered with RESOURCE_EXHAUSTED (the caller sends too much: the refusal
+// carries paved.OutcomeOverload) or UNAVAILABLE (the others), with a
+// grpc-retry-pushback-ms trailer when the policy knows when to come back. A
+// handler never runs twice.
+package pavedgrpc

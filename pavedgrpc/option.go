@@ -1,0 +1,75 @@
+package pavedgrpc
+
+import (
+	"context"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/paved-go/paved"
+)
+
+// Option configures the interceptors. Options that do not apply to a side
+// (WithUnrepeatable on a server, WithKeyFunc on a client) are ignored there.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	unrepeatable func(method string) bool
+	key          func(ctx context.Context) string
+	priority     func(ctx context.Context) paved.Priority
+	refusalCode  func(err error) codes.Code
+}
+
+// newConfig applies the defaults, then opts. No option can be invalid: a nil
+// function means the default.
+func newConfig(opts []Option) *config {
+	c := &config{}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	if c.refusalCode == nil {
+		c.refusalCode = defaultRefusalCode
+	}
+	return c
+}
+
+// WithUnrepeatable marks the client methods (full names, "/pkg.Svc/Method")
+// that must not be sent twice: retry and hedge make exactly one attempt of
+// them. Default: every method is safe to repeat, the same assumption gRPC's
+// own retry policy makes for the methods its service config names. Mark
+// non-idempotent methods here, or per call with the Unrepeatable CallOption.
+// A nil f means the default.
+func WithUnrepeatable(f func(method string) bool) Option {
+	return optionFunc(func(c *config) { c.unrepeatable = f })
+}
+
+// WithKeyFunc tells the server interceptors how to identify the caller (tenant,
+// principal) for per-key limits: f reads it from the incoming context, usually
+// its metadata or peer. Default: no key. A nil f means the default.
+func WithKeyFunc(f func(ctx context.Context) string) Option {
+	return optionFunc(func(c *config) { c.key = f })
+}
+
+// WithPriorityFunc tells the server interceptors each call's criticality, for
+// load shedding; f reads it from the incoming context. Default:
+// paved.PriorityCritical. A nil f means the default.
+func WithPriorityFunc(f func(ctx context.Context) paved.Priority) Option {
+	return optionFunc(func(c *config) { c.priority = f })
+}
+
+// WithRefusalCode chooses the status code a refusal by one of the pipeline's
+// own policies (errors.Is(err, paved.ErrRejected)) is reported with, to the
+// client caller and by the server. Default: RESOURCE_EXHAUSTED when the refusal
+// says the caller sends too much (an error in its chain has the outcome
+// paved.OutcomeOverload, as rate limit and load shed sentinels do), else
+// UNAVAILABLE. A nil f means the default.
+func WithRefusalCode(f func(err error) codes.Code) Option {
+	return optionFunc(func(c *config) { c.refusalCode = f })
+}

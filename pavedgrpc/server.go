@@ -1,0 +1,127 @@
+package pavedgrpc
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/paved-go/paved"
+)
+
+// UnaryServerInterceptor admits every unary call through p before its handler
+// runs: rate limits per caller (WithKeyFunc), load shedding by priority
+// (WithPriorityFunc), bulkheads. The handler runs inside the pipeline with the
+// incoming context, so the deadline gRPC rebuilt from grpc-timeout reaches it
+// and every call it makes downstream; so do the caller's key and priority.
+//
+// A refusal by a policy (errors.Is(err, paved.ErrRejected)) is answered with
+// RESOURCE_EXHAUSTED or UNAVAILABLE (see WithRefusalCode), and with a
+// grpc-retry-pushback-ms trailer when the policy knows when to come back
+// (paved.RetryAfter). The handler's own errors pass unchanged.
+//
+// A handler is never run twice: the server side marks every call
+// Unrepeatable, so a retry or hedge in a server pipeline makes one attempt.
+// p must not be nil.
+func UnaryServerInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryServerInterceptor {
+	if p == nil {
+		panic("pavedgrpc: UnaryServerInterceptor needs a *paved.Pipeline, got nil")
+	}
+	cfg := newConfig(opts)
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		ctx = cfg.serverCallInfo(ctx, info.FullMethod)
+		c, err := p.Execute(ctx, func(ctx context.Context) error {
+			resp, err := handler(ctx, req)
+			paved.AttemptFrom(ctx).SetResult(resp, nil)
+			return err
+		})
+		resp, ran := finalResult(c)
+		if !ran && err != nil {
+			if trailer, serr := cfg.refusal(err); serr != nil {
+				if trailer != nil {
+					_ = grpc.SetTrailer(ctx, trailer)
+				}
+				return nil, serr
+			}
+		}
+		return resp, err
+	}
+}
+
+// StreamServerInterceptor admits every stream through p before its handler
+// runs, as UnaryServerInterceptor does for unary calls. The handler's stream
+// carries the pipeline's context (deadline, caller key, priority). p must not
+// be nil.
+func StreamServerInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamServerInterceptor {
+	if p == nil {
+		panic("pavedgrpc: StreamServerInterceptor needs a *paved.Pipeline, got nil")
+	}
+	cfg := newConfig(opts)
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		ctx := cfg.serverCallInfo(ss.Context(), info.FullMethod)
+		c, err := p.Execute(ctx, func(ctx context.Context) error {
+			err := handler(srv, &serverStream{ServerStream: ss, ctx: ctx})
+			paved.AttemptFrom(ctx).SetResult(nil, nil)
+			return err
+		})
+		_, ran := finalResult(c)
+		if !ran && err != nil {
+			if trailer, serr := cfg.refusal(err); serr != nil {
+				if trailer != nil {
+					ss.SetTrailer(trailer)
+				}
+				return serr
+			}
+		}
+		return err
+	}
+}
+
+// finalResult returns the final attempt's result, and whether the handler
+// returned one: false means a policy answered without running it (or gave up
+// waiting for it). Results are read from the attempt, not a shared variable,
+// because a middleware may return before the handler does.
+func finalResult(c *paved.Call) (any, bool) {
+	a := c.Final()
+	if a == nil {
+		return nil, false
+	}
+	defer a.Release()
+	return a.Result()
+}
+
+// serverCallInfo puts the server call's CallInfo on ctx.
+func (cfg *config) serverCallInfo(ctx context.Context, method string) context.Context {
+	info := paved.CallInfo{Operation: method, Unrepeatable: true, Classifier: classifier}
+	if cfg.key != nil {
+		info.Key = cfg.key(ctx)
+	}
+	if cfg.priority != nil {
+		info.Priority = cfg.priority(ctx)
+	}
+	return paved.WithCallInfo(ctx, info)
+}
+
+// refusal turns a policy's refusal into the trailer that carries its pushback
+// (nil without one) and the status the server answers with. It returns a
+// nil error when err is not a refusal.
+func (cfg *config) refusal(err error) (metadata.MD, error) {
+	if !errors.Is(err, paved.ErrRejected) {
+		return nil, nil
+	}
+	var md metadata.MD
+	if d, ok := paved.RetryAfter(err); ok && d > 0 {
+		md = metadata.Pairs(PushbackKey, pushbackValue(d))
+	}
+	return md, status.Error(cfg.refusalCode(err), err.Error())
+}
+
+// serverStream is the handler's stream with the pipeline's context.
+type serverStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *serverStream) Context() context.Context { return s.ctx }

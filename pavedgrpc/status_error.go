@@ -1,0 +1,59 @@
+package pavedgrpc
+
+import (
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/paved-go/paved"
+)
+
+// StatusError is the error a call through UnaryClientInterceptor returns for a
+// non-OK status: the status itself (status.Code, status.FromError and
+// errors.Is against the original error all work), its outcome per Classify, and
+// the server's grpc-retry-pushback-ms hint. Policies read it through
+// paved.RetryAfter and Call.Classify.
+type StatusError struct {
+	status      *status.Status
+	err         error // what the invoker or pipeline returned
+	pushback    time.Duration
+	hasPushback bool
+}
+
+// newStatusError wraps the invoker's err with the pushback in trailer.
+func newStatusError(err error, trailer metadata.MD) *StatusError {
+	e := &StatusError{status: status.Convert(err), err: err}
+	e.pushback, e.hasPushback = ParsePushback(trailer)
+	return e
+}
+
+// Error returns the status's message, as the gRPC error it wraps reads.
+func (e *StatusError) Error() string { return e.err.Error() }
+
+// Unwrap returns the error the call produced.
+func (e *StatusError) Unwrap() error { return e.err }
+
+// GRPCStatus returns the status, so status.Code(err) and status.FromError(err)
+// see the code the server (or the refusing policy) gave.
+func (e *StatusError) GRPCStatus() *status.Status { return e.status }
+
+// Code returns the status code.
+func (e *StatusError) Code() codes.Code { return e.status.Code() }
+
+// Outcome classifies the status code (see Classify).
+func (e *StatusError) Outcome() paved.Outcome { return codeOutcome(e.status.Code()) }
+
+// ErrorType names the error for telemetry's error.type: the code's name, such
+// as "Unavailable".
+func (e *StatusError) ErrorType() string { return e.status.Code().String() }
+
+// Pushback returns the server's grpc-retry-pushback-ms hint and whether there
+// was one; negative means the server said "do not retry" (see ParsePushback).
+func (e *StatusError) Pushback() (time.Duration, bool) { return e.pushback, e.hasPushback }
+
+// RetryAfter is the pushback hint for paved.RetryAfter: the delay the server
+// asked for, negative for "do not retry", 0 when it sent none. A pushback of
+// 0 ms reads the same as none: the retry policy then waits its own backoff.
+func (e *StatusError) RetryAfter() time.Duration { return e.pushback }

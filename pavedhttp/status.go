@@ -1,0 +1,93 @@
+package pavedhttp
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/paved-go/paved"
+)
+
+// StatusError is the error an attempt returns for a response whose status is
+// not a success (400 and above), so that every policy sees the outcome
+// through the pipeline's classifier. The response itself is recorded on the
+// attempt and returned to the caller as a response when it is the final one:
+// callers of the Transport see a *StatusError only through policies (a retry
+// that gave up wraps it), never instead of a response.
+//
+// Its Outcome follows REFERENCE.md's HTTP outcome table:
+//
+//	1xx-3xx             Success (never a StatusError)
+//	408, 500, 502, 504  Transient
+//	503                 Transient, or Overload when it carries a valid Retry-After
+//	429                 Overload
+//	501, 505, other 4xx Permanent
+//	other 5xx           Transient
+//
+// The error never includes headers, the URL or the body, so it is safe to log.
+type StatusError struct {
+	// StatusCode is the response's status code, such as 503.
+	StatusCode int
+	// Status is the response's status line, such as "503 Service Unavailable".
+	Status string
+
+	retryAfter    time.Duration
+	hasRetryAfter bool
+}
+
+// newStatusError builds the error for resp, reading its Retry-After header.
+func newStatusError(resp *http.Response) *StatusError {
+	e := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status}
+	if v := resp.Header.Get("Retry-After"); v != "" {
+		e.retryAfter, e.hasRetryAfter = ParseRetryAfter(v, time.Now())
+	}
+	return e
+}
+
+// Error returns "pavedhttp: status 503 Service Unavailable".
+func (e *StatusError) Error() string {
+	s := e.Status
+	if s == "" {
+		s = strconv.Itoa(e.StatusCode)
+	}
+	return "pavedhttp: status " + s
+}
+
+// Outcome classifies the status per the table in the type's doc.
+func (e *StatusError) Outcome() paved.Outcome { return statusOutcome(e.StatusCode, e.hasRetryAfter) }
+
+// RetryAfter returns the delay the server asked for with Retry-After (both
+// forms, see ParseRetryAfter); 0 when it sent none or an invalid one.
+func (e *StatusError) RetryAfter() time.Duration { return e.retryAfter }
+
+// HasRetryAfter reports whether the response carried a valid Retry-After.
+func (e *StatusError) HasRetryAfter() bool { return e.hasRetryAfter }
+
+// ErrorType returns the status code as text ("503"), the error.type that
+// OpenTelemetry's HTTP conventions use for status errors.
+func (e *StatusError) ErrorType() string { return strconv.Itoa(e.StatusCode) }
+
+// statusOutcome is REFERENCE.md's HTTP outcome table for status codes.
+func statusOutcome(code int, hasRetryAfter bool) paved.Outcome {
+	switch {
+	case code < 400:
+		return paved.OutcomeSuccess
+	case code == http.StatusTooManyRequests:
+		return paved.OutcomeOverload
+	case code == http.StatusServiceUnavailable:
+		if hasRetryAfter {
+			return paved.OutcomeOverload
+		}
+		return paved.OutcomeTransient
+	case code == http.StatusRequestTimeout,
+		code == http.StatusInternalServerError,
+		code == http.StatusBadGateway,
+		code == http.StatusGatewayTimeout:
+		return paved.OutcomeTransient
+	case code == http.StatusNotImplemented, code == http.StatusHTTPVersionNotSupported, code < 500:
+		return paved.OutcomePermanent
+	}
+	// Other 5xx (507, 508, 511, and codes no RFC defines) are the server's
+	// trouble; like an unknown error they are worth another try.
+	return paved.OutcomeTransient
+}

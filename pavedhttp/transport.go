@@ -1,0 +1,261 @@
+package pavedhttp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync/atomic"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/telemetry"
+)
+
+// Transport is an http.RoundTripper that sends every request through a
+// paved Pipeline. Make one with NewTransport. It is safe for concurrent use.
+//
+// Each RoundTrip is one logical call (one span of the pipeline's); each
+// attempt the pipeline makes is one RoundTrip of the base transport, with its
+// own otelhttp client span. The call's CallInfo says:
+//
+//   - Operation: "METHOD host" unless WithOperationFunc says otherwise;
+//   - Unrepeatable: true unless the method is safe to repeat (GET, HEAD,
+//     OPTIONS, TRACE, PUT, DELETE; POST and PATCH only with an
+//     Idempotency-Key header, RFC 9110 §9.2.2) and the body, if any, can be
+//     replayed (Request.GetBody is set, as http.NewRequest does for
+//     *bytes.Buffer, *bytes.Reader and *strings.Reader bodies);
+//   - Classifier: Classify, REFERENCE.md's HTTP outcome table.
+//
+// The response lifecycle is the Transport's: a response that a retry or hedge
+// discards is drained (at most 64 KiB, so the connection is reused) and
+// closed; the final response is returned as a response, even a 503 after the
+// last attempt, exactly as http.Client users expect; and the winning
+// attempt's context (and whatever a policy holds with paved.Attempt.Hold)
+// stays alive until the caller closes that response's body.
+type Transport struct {
+	p      *paved.Pipeline
+	rec    *telemetry.Recorder
+	cfg    transportConfig
+	bare   http.RoundTripper // base, with trace propagation: used while telemetry is off
+	traced http.RoundTripper // otelhttp around base, marking resends on its span
+
+	// lastOp caches the default operation name of the last request, so a
+	// client that calls one host saves building the string each time.
+	lastOp atomic.Pointer[opName]
+}
+
+type opName struct{ method, host, name string }
+
+// operation names req's call.
+func (t *Transport) operation(req *http.Request) string {
+	if t.cfg.operation != nil {
+		return t.cfg.operation(req)
+	}
+	m, h := method(req), req.URL.Host
+	if o := t.lastOp.Load(); o != nil && o.method == m && o.host == h {
+		return o.name
+	}
+	o := &opName{method: m, host: h, name: m + " " + h}
+	t.lastOp.Store(o)
+	return o.name
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// NewTransport returns a Transport that sends requests through p to base (nil
+// base means http.DefaultTransport). Per-attempt client spans and HTTP client
+// metrics come from otelhttp, reporting to p's telemetry providers, and each
+// resend carries http.request.resend_count. While p's telemetry records
+// nothing (no providers installed), otelhttp is skipped altogether and the
+// Transport costs little more than the base.
+//
+// NewTransport panics if p is nil: that is a programmer error.
+func NewTransport(p *paved.Pipeline, base http.RoundTripper, opts ...Option) http.RoundTripper {
+	if p == nil {
+		panic("pavedhttp: NewTransport needs a Pipeline, got nil")
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	tel := p.Telemetry()
+	return &Transport{
+		p:    p,
+		rec:  tel.Recorder(p.Name()),
+		cfg:  newTransportConfig(opts),
+		bare: propagating{next: base},
+		traced: otelhttp.NewTransport(resendMarker{next: base},
+			otelhttp.WithTracerProvider(tel.TracerProvider()),
+			otelhttp.WithMeterProvider(tel.MeterProvider())),
+	}
+}
+
+// errNoResponse is returned when the pipeline finished without an error and
+// without a response: a middleware returned nil without calling the
+// transport. A RoundTripper must not return (nil, nil).
+var errNoResponse = errors.New("pavedhttp: the pipeline returned no response and no error")
+
+// RoundTrip runs req through the pipeline. It never modifies req. It returns
+// the final attempt's response when there is one, with a nil error, whatever
+// its status; otherwise the error of the last attempt or of the policy that
+// refused or gave up, which Classify classifies.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := paved.WithCallInfo(req.Context(), paved.CallInfo{
+		Operation:    t.operation(req),
+		Unrepeatable: !SafeToRepeat(req),
+		Classifier:   Classifier,
+	})
+	enabled, _ := t.rec.Enabled()
+	next := t.bare
+	if enabled {
+		next = t.traced
+	}
+	var c *paved.Call
+	var err error
+	if req.Body == nil || req.Body == http.NoBody {
+		// The common bodiless request needs no state shared by its attempts.
+		c, err = t.p.Execute(ctx, func(ctx context.Context) error { return sendAttempt(ctx, req, req, next) })
+	} else {
+		rt := &roundTrip{req: req, next: next}
+		c, err = t.p.Execute(ctx, rt.attempt)
+		if !rt.bodyTaken.Load() {
+			// No attempt took the body; the RoundTripper contract says we close it.
+			_ = req.Body.Close()
+		}
+	}
+	if a := c.Final(); a != nil {
+		if v, ok := a.Result(); ok {
+			if resp, ok := v.(*http.Response); ok {
+				resp.Body = releaseOnClose(resp.Body, a)
+				return resp, nil
+			}
+		}
+		// No response to hand over: nothing will call Release but us.
+		a.Release()
+	}
+	if err == nil {
+		err = errNoResponse
+	}
+	return nil, err
+}
+
+// roundTrip is one RoundTrip's state, shared by its attempts.
+type roundTrip struct {
+	req       *http.Request
+	next      http.RoundTripper
+	bodyTaken atomic.Bool // the first attempt to run sends req.Body itself
+}
+
+// attempt is the Op of one attempt of a request with a body: the first
+// attempt to run sends the body itself, later ones (retries, hedges) replay it.
+func (rt *roundTrip) attempt(ctx context.Context) error {
+	r := rt.req.WithContext(ctx) // a shallow copy: req itself is never modified
+	if !rt.bodyTaken.CompareAndSwap(false, true) {
+		if r.GetBody == nil {
+			return paved.Permanent(errors.New("pavedhttp: request body cannot be replayed (Request.GetBody is nil)"))
+		}
+		body, err := r.GetBody()
+		if err != nil {
+			return paved.Permanent(err)
+		}
+		r.Body = body
+	}
+	return sendAttempt(ctx, rt.req, r, rt.next)
+}
+
+// sendAttempt sends r, the attempt's copy of the caller's orig, records the
+// response on the attempt, and turns a failure status into a *StatusError so
+// every policy sees its outcome.
+func sendAttempt(ctx context.Context, orig, r *http.Request, next http.RoundTripper) error {
+	if r == orig {
+		r = orig.WithContext(ctx) // a shallow copy: orig itself is never modified
+	}
+	resp, err := next.RoundTrip(r)
+	if err != nil {
+		return err
+	}
+	resp.Request = orig
+	paved.AttemptFrom(ctx).SetResult(resp, func() { drainAndClose(resp) })
+	if resp.StatusCode >= 400 {
+		return newStatusError(resp)
+	}
+	return nil
+}
+
+// resendMarker sets http.request.resend_count on the span in the request's
+// context (otelhttp's client span, when tracing) for every attempt after the
+// first.
+type resendMarker struct {
+	next http.RoundTripper
+}
+
+// attrResendCount is OpenTelemetry's HTTP client attribute for the ordinal of
+// a resend (semconv http.request.resend_count).
+const attrResendCount = "http.request.resend_count"
+
+func (m resendMarker) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx := r.Context()
+	if a := paved.AttemptFrom(ctx); a != nil {
+		if n := a.Number(); n > 1 {
+			if span := trace.SpanFromContext(ctx); span.IsRecording() {
+				span.SetAttributes(attribute.Int(attrResendCount, n-1))
+			}
+		}
+	}
+	return m.next.RoundTrip(r)
+}
+
+// SafeToRepeat reports whether req may be sent more than once: its method is
+// idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE; RFC 9110 §9.2.2), or it
+// is a POST or PATCH with an Idempotency-Key header; and its body, if any, can
+// be replayed through GetBody.
+func SafeToRepeat(req *http.Request) bool {
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return false
+	}
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace,
+		http.MethodPut, http.MethodDelete:
+		return true
+	case http.MethodPost, http.MethodPatch:
+		return req.Header.Get("Idempotency-Key") != ""
+	}
+	return false
+}
+
+// discardLimit bounds how much of a discarded response is read so its
+// connection can be reused; past it, closing (and a new connection) is cheaper.
+const discardLimit = 64 << 10
+
+// drainAndClose frees a discarded response's body. A body known to be larger
+// than discardLimit is closed at once.
+func drainAndClose(resp *http.Response) {
+	if resp.Body == nil {
+		return
+	}
+	if resp.ContentLength <= discardLimit { // -1, unknown, included
+		_, _ = io.CopyN(io.Discard, resp.Body, discardLimit)
+	}
+	_ = resp.Body.Close()
+}
+
+// propagating is the base transport while the pipeline's telemetry records
+// nothing and otelhttp is skipped: it still propagates a trace context that
+// the caller's context carries from elsewhere, as otelhttp would.
+type propagating struct {
+	next http.RoundTripper
+}
+
+func (p propagating) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx := r.Context()
+	if trace.SpanContextFromContext(ctx).IsValid() {
+		r = r.Clone(ctx) // never modify the caller's headers
+		otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(r.Header))
+	}
+	return p.next.RoundTrip(r)
+}

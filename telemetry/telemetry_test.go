@@ -1,0 +1,81 @@
+package telemetry_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/paved-go/paved/telemetry"
+)
+
+type statusErr struct{}
+
+func (statusErr) Error() string     { return "status 503 for https://user:pw@host/" }
+func (statusErr) ErrorType() string { return "503" }
+
+func TestErrorType(t *testing.T) {
+	assert.Equal(t, "503", telemetry.ErrorType(fmt.Errorf("get: %w", statusErr{})))
+	assert.Equal(t, "canceled", telemetry.ErrorType(fmt.Errorf("x: %w", context.Canceled)))
+	assert.Equal(t, "deadline_exceeded", telemetry.ErrorType(context.DeadlineExceeded))
+	assert.Equal(t, "*errors.errorString", telemetry.ErrorType(io.EOF))
+}
+
+func TestNoopProvidersDisableRecording(t *testing.T) {
+	tel := telemetry.New(telemetry.WithTracerProvider(tracenoop.NewTracerProvider()), telemetry.WithMeterProvider(metricnoop.NewMeterProvider()))
+	any, metrics := tel.Recorder("p").Enabled()
+	assert.False(t, any)
+	assert.False(t, metrics)
+	// With globals unset (the state of this test binary), nothing is recorded either.
+	any, metrics = telemetry.New().Recorder("p").Enabled()
+	assert.False(t, any)
+	assert.False(t, metrics)
+}
+
+func TestEmitOutsideACallAndGauges(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) }()
+	tel := telemetry.New(telemetry.WithTracerProvider(tp), telemetry.WithMeterProvider(mp))
+	assert.Same(t, tp, tel.TracerProvider())
+	assert.Same(t, mp, tel.MeterProvider())
+
+	ctx := context.Background()
+	tel.Emit(ctx, "payments", telemetry.Event{Name: telemetry.EventBreakerOpened, Policy: "breaker", Err: errors.New("x"),
+		Attrs: []attribute.KeyValue{attribute.String(telemetry.AttrBreaker, "payments")}})
+	tel.RecordBreakerState(ctx, "payments", "payments", telemetry.BreakerOpen)
+	tel.RecordConcurrency(ctx, "payments", "bulkhead", 20, 7)
+
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(ctx, &rm))
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		assert.Equal(t, telemetry.ScopeName, sm.Scope.Name)
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				got[m.Name] = d.DataPoints[0].Value
+			case metricdata.Gauge[int64]:
+				got[m.Name] = d.DataPoints[0].Value
+			}
+		}
+	}
+	assert.Equal(t, map[string]int64{
+		telemetry.MetricEvents: 1, telemetry.MetricBreakerState: telemetry.BreakerOpen,
+		telemetry.MetricConcurrencyLimit: 20, telemetry.MetricConcurrencyInflight: 7,
+	}, got)
+	assert.Empty(t, spans.GetSpans(), "an event outside a call has no span to go on")
+}

@@ -1,0 +1,104 @@
+package timeout
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/telemetry"
+)
+
+// Timeout is a paved.Middleware that bounds the Op it wraps by a duration.
+// Build it with New; it is safe for concurrent use and may be shared by
+// pipelines.
+type Timeout struct {
+	d     time.Duration
+	clock clock.Clock
+}
+
+var _ paved.Middleware = (*Timeout)(nil)
+
+// Option configures a Timeout.
+type Option func(*config)
+
+type config struct {
+	clock clock.Clock
+}
+
+// WithClock makes the timeout read time and build deadlines from c. It exists
+// for tests (clock.NewFake); the default is clock.Real().
+func WithClock(c clock.Clock) Option {
+	return func(cfg *config) { cfg.clock = c }
+}
+
+// New returns a Timeout of d. d must be > 0.
+func New(d time.Duration, opts ...Option) (*Timeout, error) {
+	cfg := config{clock: clock.Real()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if d <= 0 {
+		return nil, fmt.Errorf("timeout: duration must be > 0, got %v", d)
+	}
+	if cfg.clock == nil {
+		return nil, fmt.Errorf("timeout: clock must not be nil")
+	}
+	return &Timeout{d: d, clock: cfg.clock}, nil
+}
+
+// MustNew is New that panics on an invalid option: for package-level
+// pipelines whose options are constants.
+func MustNew(d time.Duration, opts ...Option) *Timeout {
+	t, err := New(d, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// Duration returns the timeout's duration.
+func (t *Timeout) Duration() time.Duration { return t.d }
+
+// Wrap returns next bounded by the timeout.
+func (t *Timeout) Wrap(next paved.Op) paved.Op {
+	return func(ctx context.Context) error {
+		deadline := t.clock.Now().Add(t.d)
+		if parent, ok := ctx.Deadline(); ok && !parent.After(deadline) {
+			// The parent's deadline governs: a context of our own would only cost.
+			return next(ctx)
+		}
+		tctx, cancel := t.clock.WithDeadline(ctx, deadline)
+		err := next(tctx)
+		if err != nil && ctx.Err() == nil && tctx.Err() == context.DeadlineExceeded {
+			// Our own deadline fired while the parent still had room.
+			err = &timeoutError{d: t.d, cause: err}
+			paved.Emit(ctx, telemetry.Event{Name: telemetry.EventTimeout, Policy: "timeout", Delay: t.d, Err: err})
+		}
+		hold(ctx, cancel)
+		return err
+	}
+}
+
+// hold keeps tctx alive for a result that is still being read (an HTTP body):
+// cancel runs when the result is released. Inside retry or hedge the
+// attempt in ctx is the one that ran; outside them (a total timeout) ctx holds
+// the call's first attempt, which a retry may have discarded in favour of a
+// later one, so the final attempt is asked too.
+func hold(ctx context.Context, cancel context.CancelFunc) {
+	a := paved.AttemptFrom(ctx)
+	if a == nil {
+		cancel()
+		return
+	}
+	if a.Hold(cancel) {
+		return
+	}
+	if a.Number() == 1 {
+		if f := a.Call().Final(); f != nil && f != a && f.Hold(cancel) {
+			return
+		}
+	}
+	cancel()
+}
