@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/paved-go/paved/telemetry"
 )
 
 // Priority is a call's criticality (Google's scheme): load shedding drops the
@@ -179,6 +181,10 @@ func (c *Call) Classify(err error) Outcome {
 	}
 	return classifyDefault(err)
 }
+
+// Telemetry returns the telemetry of the pipeline running the call, for
+// policies that report outside paved.Emit (a breaker's state gauge).
+func (c *Call) Telemetry() *telemetry.Telemetry { return c.pipeline.tel }
 
 // Attempts returns how many attempts the call has started so far.
 func (c *Call) Attempts() int { return int(c.attempts.Load()) }

@@ -46,6 +46,7 @@ type Breaker struct {
 	halfOpenLate atomic.Bool
 	tripFor      atomic.Int64 // TripFor's duration while it trips gobreaker
 	pipeline     atomic.Pointer[string]
+	pipelineTel  atomic.Pointer[telemetry.Telemetry] // the first pipeline's, when WithTelemetry was not given
 
 	// State changes are queued under qmu by gobreaker's OnStateChange, which
 	// runs under gobreaker's mutex, and reported after the call that caused
@@ -291,7 +292,20 @@ func (b *Breaker) rememberPipeline(ctx context.Context) {
 	if c := paved.CallFrom(ctx); c != nil {
 		name := c.Pipeline()
 		b.pipeline.CompareAndSwap(nil, &name)
+		b.pipelineTel.CompareAndSwap(nil, c.Telemetry())
 	}
+}
+
+// telemetry is where reports outside paved.Emit go: WithTelemetry's if given,
+// else the telemetry of the first pipeline the breaker ran in, else the
+// global providers.
+func (b *Breaker) telemetry() *telemetry.Telemetry {
+	if !b.cfg.telSet {
+		if t := b.pipelineTel.Load(); t != nil {
+			return t
+		}
+	}
+	return b.cfg.tel
 }
 
 func (b *Breaker) pipelineName() string {
@@ -324,10 +338,10 @@ func (b *Breaker) report(ctx context.Context, s State, inCall bool) {
 	if inCall {
 		paved.Emit(ctx, ev)
 	} else {
-		b.cfg.tel.Emit(ctx, b.pipelineName(), ev)
+		b.telemetry().Emit(ctx, b.pipelineName(), ev)
 	}
 	if !b.cfg.noGauge {
-		b.cfg.tel.RecordBreakerState(ctx, b.pipelineName(), b.name, int64(s))
+		b.telemetry().RecordBreakerState(ctx, b.pipelineName(), b.name, int64(s))
 	}
 }
 

@@ -33,6 +33,7 @@ type config struct {
 	probes      int
 	slow        time.Duration
 	tel         *telemetry.Telemetry
+	telSet      bool // WithTelemetry was given
 	clk         clock.Clock
 	seed        uint64
 	seeded      bool
@@ -82,7 +83,8 @@ func WithSlowCallThreshold(d time.Duration) Option { return func(c *config) { c.
 // WithTelemetry is where state changes are reported outside a call (forced
 // states, fleet-wide trips) and where the resilience.breaker.state gauge is
 // recorded. Events that happen during a call go to the call's pipeline via
-// paved.Emit. Default: telemetry.New(), the global OpenTelemetry providers.
+// paved.Emit. Default: the telemetry of the first pipeline the breaker runs
+// in (before its first call, the global OpenTelemetry providers).
 func WithTelemetry(t *telemetry.Telemetry) Option { return func(c *config) { c.tel = t } }
 
 // WithClock sets the clock that times open periods and slow calls. For tests;
@@ -125,6 +127,7 @@ func newConfig(opts []Option) (config, error) {
 			o(&c)
 		}
 	}
+	c.telSet = c.tel != nil
 	if c.tel == nil {
 		c.tel = telemetry.New()
 	}

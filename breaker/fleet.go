@@ -37,5 +37,5 @@ func (b *Breaker) Report(ctx context.Context, ev telemetry.Event) {
 		ev.Policy = "breaker"
 	}
 	ev.Attrs = append(ev.Attrs[:len(ev.Attrs):len(ev.Attrs)], b.attrs...)
-	b.cfg.tel.Emit(ctx, b.pipelineName(), ev)
+	b.telemetry().Emit(ctx, b.pipelineName(), ev)
 }

@@ -66,3 +66,19 @@ func TestStateChangesAreReported(t *testing.T) {
 	assert.EqualValues(t, telemetry.BreakerOpen, v)
 	assert.Contains(t, logs.String(), "resilience.pipeline=orders")
 }
+
+// Without WithTelemetry, the gauge goes where the breaker's pipeline reports.
+func TestGaugeFollowsThePipelineTelemetry(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	tel := telemetry.New(telemetry.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
+	b := breaker.MustNew("db", breaker.WithClock(newFake()), breaker.WithConsecutiveFailures(1))
+	p := paved.New("orders", b, paved.WithTelemetry(tel))
+	_ = p.Run(context.Background(), fail)
+	v, ok := gauge(t, reader)
+	require.True(t, ok, "the open state reached the pipeline's meter")
+	assert.EqualValues(t, telemetry.BreakerOpen, v)
+
+	b.ForceClosed() // outside a call: still the pipeline's telemetry
+	v, _ = gauge(t, reader)
+	assert.EqualValues(t, telemetry.BreakerClosed, v)
+}
