@@ -9,13 +9,16 @@ import (
 )
 
 // Priority is a call's criticality (Google's scheme): load shedding drops the
-// lowest first. The zero value is PriorityCritical, the default.
+// lowest first, and a server's callers' priority reaches the calls it makes. The
+// zero value, PriorityUnset, means "inherit from the context, else
+// PriorityCritical".
 type Priority int8
 
 // Priorities, from most to least important.
 const (
-	PriorityCriticalPlus  Priority = 1
-	PriorityCritical      Priority = 0
+	PriorityCriticalPlus  Priority = 2
+	PriorityCritical      Priority = 1
+	PriorityUnset         Priority = 0
 	PrioritySheddablePlus Priority = -1
 	PrioritySheddable     Priority = -2
 )
@@ -25,7 +28,7 @@ func (p Priority) String() string {
 	switch p {
 	case PriorityCriticalPlus:
 		return "critical_plus"
-	case PriorityCritical:
+	case PriorityCritical, PriorityUnset:
 		return "critical"
 	case PrioritySheddablePlus:
 		return "sheddable_plus"
@@ -36,7 +39,8 @@ func (p Priority) String() string {
 }
 
 // CallInfo is what the caller or an adapter knows about a call before it runs.
-// Attach it with WithCallInfo; Pipeline.Run reads it.
+// Attach it with WithCallInfo (or pass it to Pipeline.ExecuteWith); the
+// pipeline reads it when the call starts.
 type CallInfo struct {
 	// Operation names what is called, such as "POST /v1/charges" or
 	// "/pkg.Svc/Method". It appears in spans and events.
@@ -46,40 +50,52 @@ type CallInfo struct {
 	// means the call is safe to repeat, which is what a plain Go function run
 	// through a Pipeline is assumed to be.
 	Unrepeatable bool
+	// Sequential marks a call that may be repeated, but never while an earlier
+	// attempt may still run: a write made safe by an Idempotency-Key, which a
+	// server answers with 409 Conflict while the first attempt is in flight.
+	// Retry repeats it; hedge makes one attempt.
+	Sequential bool
 	// Key identifies the caller (tenant, principal) for per-key limits and
-	// idempotency scoping. Empty means unknown.
+	// idempotency scoping. Empty means unknown. Inherited by nested calls.
 	Key string
-	// Priority is the call's criticality; the zero value is PriorityCritical.
+	// Priority is the call's criticality; PriorityUnset inherits the caller's,
+	// else PriorityCritical. Inherited by nested calls.
 	Priority Priority
 	// Classifier classifies this call's errors; nil means the pipeline's.
 	Classifier Classifier
+	// Data is the adapter's own per-call state, opaque to policies: an adapter's
+	// Op reads it back with Call.Data instead of capturing it in a closure.
+	Data any
 }
 
 type callInfoKey struct{}
 
-// WithCallInfo returns a copy of ctx that carries info for the calls run with it.
-// Fields info leaves empty (Operation, Key, Priority, Classifier) are inherited
-// from the CallInfo ctx already carries, so a server's caller key and priority
-// reach the calls it makes downstream; Unrepeatable is always info's own.
+// WithCallInfo returns a copy of ctx that carries info for the calls run with
+// it. Key and Priority left empty are inherited from the call or CallInfo ctx
+// already carries, so a server's caller key and priority reach the calls it
+// makes downstream; every other field is the call's own.
 func WithCallInfo(ctx context.Context, info CallInfo) context.Context {
-	if prev, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
-		if info.Operation == "" {
-			info.Operation = prev.Operation
-		}
-		if info.Key == "" {
-			info.Key = prev.Key
-		}
-		if info.Priority == 0 {
-			info.Priority = prev.Priority
-		}
-		if info.Classifier == nil {
-			info.Classifier = prev.Classifier
-		}
-	}
+	inherit(ctx, &info)
 	return context.WithValue(ctx, callInfoKey{}, &info)
 }
 
-// CallInfoFrom returns the CallInfo ctx carries, or the zero CallInfo.
+// inherit fills info's empty Key and Priority from ctx.
+func inherit(ctx context.Context, info *CallInfo) {
+	if info.Key != "" && info.Priority != PriorityUnset {
+		return
+	}
+	if prev, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
+		if info.Key == "" {
+			info.Key = prev.Key
+		}
+		if info.Priority == PriorityUnset {
+			info.Priority = prev.Priority
+		}
+	}
+}
+
+// CallInfoFrom returns the CallInfo ctx carries, or the zero CallInfo. Inside
+// a call, that is only what nested calls inherit: its Key and Priority.
 func CallInfoFrom(ctx context.Context) CallInfo {
 	if info, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
 		return *info
@@ -103,8 +119,9 @@ type Call struct {
 	// ends without taking mu: NewAttempt sets flagMore, seal sets flagSealed, and
 	// whichever comes second sees the other's bit and takes the slow path.
 	flags atomic.Uint32
-	mu    sync.Mutex // guards more, and the state of every attempt
-	more  *callMore
+	mu           sync.Mutex // guards more, sealedLocked, and the state of every attempt
+	sealedLocked bool       // seal took the slow path: no attempt may join more
+	more         *callMore
 }
 
 const (
@@ -138,6 +155,11 @@ func (c *callCtx) Value(key any) any {
 		return &c.call
 	case attemptKey:
 		return &c.call.first
+	case callInfoKey:
+		// Calls nested in this one (a server handler's downstream calls) inherit
+		// only who is calling and how much it matters, never this call's
+		// operation, repeatability or classifier.
+		return &CallInfo{Key: c.call.info.Key, Priority: c.call.info.Priority}
 	}
 	return c.Context.Value(key)
 }
@@ -160,8 +182,20 @@ func (c *Call) SafeToRepeat() bool { return !c.info.Unrepeatable }
 // Key returns the caller's key for per-key limits and idempotency scoping.
 func (c *Call) Key() string { return c.info.Key }
 
-// Priority returns the call's criticality.
-func (c *Call) Priority() Priority { return c.info.Priority }
+// Priority returns the call's criticality, PriorityCritical when unset.
+func (c *Call) Priority() Priority {
+	if c.info.Priority == PriorityUnset {
+		return PriorityCritical
+	}
+	return c.info.Priority
+}
+
+// Concurrent reports whether attempts of the call may run at once (hedging):
+// it is safe to repeat and not Sequential.
+func (c *Call) Concurrent() bool { return !c.info.Unrepeatable && !c.info.Sequential }
+
+// Data returns the adapter's per-call state (CallInfo.Data).
+func (c *Call) Data() any { return c.info.Data }
 
 // Info returns everything known about the call before it ran.
 func (c *Call) Info() CallInfo { return *c.info }
@@ -173,13 +207,19 @@ func (c *Call) Classify(err error) Outcome {
 	if err == nil {
 		return OutcomeSuccess
 	}
+	var o Outcome
 	switch {
 	case c.pipeline.classifier != nil:
-		return c.pipeline.classifier.Classify(err)
+		o = c.pipeline.classifier.Classify(err)
 	case c.info.Classifier != nil:
-		return c.info.Classifier.Classify(err)
+		o = c.info.Classifier.Classify(err)
+	default:
+		return classifyDefault(err)
 	}
-	return classifyDefault(err)
+	if o >= numOutcomes { // a user classifier's bug must not become a panic downstream
+		return OutcomeFault
+	}
+	return o
 }
 
 // Telemetry returns the telemetry of the pipeline running the call, for
@@ -198,9 +238,11 @@ func (c *Call) NewAttempt(ctx context.Context) (context.Context, *Attempt) {
 	a := &ac.attempt
 	a.call = c
 	a.n = c.attempts.Add(1)
-	sealed := c.flags.Or(flagMore)&flagSealed != 0
+	// Either seal's fast path came first (old has flagSealed), or seal will see
+	// flagMore and decide under mu (sealedLocked).
+	old := c.flags.Or(flagMore)
 	c.mu.Lock()
-	if sealed {
+	if old&flagSealed != 0 || c.sealedLocked {
 		// A late hedge after Run returned: its result is discarded when it lands.
 		a.discarded = true
 	} else {
@@ -253,6 +295,7 @@ func (c *Call) seal() {
 		return
 	}
 	c.mu.Lock()
+	c.sealedLocked = true
 	if c.more == nil {
 		c.mu.Unlock()
 		return
