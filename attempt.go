@@ -20,7 +20,7 @@ type Attempt struct {
 	released  bool
 	result    any
 	discard   func(any) // frees result when nobody takes it
-	hold      func() // runs on Release; see Hold
+	hold      func()    // runs on Release; see Hold
 }
 
 // AttemptFrom returns the attempt ctx belongs to, or nil outside a Pipeline

@@ -118,7 +118,7 @@ type Call struct {
 	// flags holds flagSealed and flagMore in one word so a single-attempt call
 	// ends without taking mu: NewAttempt sets flagMore, seal sets flagSealed, and
 	// whichever comes second sees the other's bit and takes the slow path.
-	flags atomic.Uint32
+	flags        atomic.Uint32
 	mu           sync.Mutex // guards more, sealedLocked, and the state of every attempt
 	sealedLocked bool       // seal took the slow path: no attempt may join more
 	more         *callMore
