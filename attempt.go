@@ -57,6 +57,9 @@ func (a *Attempt) SetResult(v any, discard func(v any)) {
 	}
 	a.result, a.discard, a.hasResult = v, discard, true
 	a.call.mu.Unlock()
+	if discard != nil {
+		a.call.flags.Or(flagFreeable)
+	}
 }
 
 // Result returns the recorded result, if any. The caller that takes the final

@@ -113,21 +113,22 @@ type Call struct {
 
 	// first is the implicit first attempt, embedded so a call that never retries
 	// allocates no Attempt.
-	first    Attempt
-	attempts atomic.Int32 // attempts started, the implicit first included
+	first   Attempt
+	retries atomic.Int32 // attempts started after the implicit first
 	// flags holds flagSealed and flagMore in one word so a single-attempt call
 	// ends without taking mu: NewAttempt sets flagMore, seal sets flagSealed, and
 	// whichever comes second sees the other's bit and takes the slow path.
 	flags        atomic.Uint32
 	mu           sync.Mutex // guards more, sealedLocked, and the state of every attempt
 	sealedLocked bool       // seal took the slow path: no attempt may join more
+	metrics      bool       // attempt durations are recorded; set before the call starts
 	more         *callMore
 }
 
 const (
-	flagSealed  = 1 << iota // Run has returned
-	flagMore                // more is or is about to be set
-	flagMetrics             // attempt durations are recorded
+	flagSealed   = 1 << iota // Run has returned
+	flagMore                 // more is or is about to be set
+	flagFreeable             // some attempt recorded a result with a discard func
 )
 
 // callMore is the part of a Call only retries and hedges need, allocated by
@@ -227,7 +228,7 @@ func (c *Call) Classify(err error) Outcome {
 func (c *Call) Telemetry() *telemetry.Telemetry { return c.pipeline.tel }
 
 // Attempts returns how many attempts the call has started so far.
-func (c *Call) Attempts() int { return int(c.attempts.Load()) }
+func (c *Call) Attempts() int { return 1 + int(c.retries.Load()) }
 
 // NewAttempt starts another attempt of the call (the first is implicit: a policy
 // that makes attempts runs the first with the context it was given). It returns a
@@ -237,7 +238,7 @@ func (c *Call) NewAttempt(ctx context.Context) (context.Context, *Attempt) {
 	ac := &attemptCtx{Context: ctx}
 	a := &ac.attempt
 	a.call = c
-	a.n = c.attempts.Add(1)
+	a.n = 1 + c.retries.Add(1)
 	// Either seal's fast path came first (old has flagSealed), or seal will see
 	// flagMore and decide under mu (sealedLocked).
 	old := c.flags.Or(flagMore)

@@ -99,8 +99,13 @@ func (p *Pipeline) Telemetry() *telemetry.Telemetry { return p.tel }
 
 // terminal is the innermost Op: it runs the op given to Run.
 func (p *Pipeline) terminal(ctx context.Context) error {
-	c := CallFrom(ctx)
-	if c.flags.Load()&flagMetrics == 0 {
+	var c *Call
+	if cc, ok := ctx.(*callCtx); ok { // no middleware derived a context: skip the lookup
+		c = &cc.call
+	} else {
+		c = CallFrom(ctx)
+	}
+	if !c.metrics {
 		return c.op(ctx)
 	}
 	start := p.rec.Now()
@@ -115,8 +120,10 @@ func (p *Pipeline) terminal(ctx context.Context) error {
 // after every middleware has released what it holds.
 func (p *Pipeline) Run(ctx context.Context, op Op) error {
 	c, err := p.Execute(ctx, op)
-	if a := c.Final(); a != nil {
-		a.Discard() // nobody takes the result of a plain Run: free it
+	if c.flags.Load()&flagFreeable != 0 {
+		if a := c.Final(); a != nil {
+			a.Discard() // nobody takes the result of a plain Run: free it
+		}
 	}
 	return err
 }
@@ -147,11 +154,8 @@ func (p *Pipeline) execute(ctx context.Context, info *CallInfo, op Op) (_ *Call,
 	c := &cc.call
 	c.pipeline, c.op, c.info = p, op, info
 	c.first.call = c
-	c.attempts.Store(1)
 	enabled, metrics := p.rec.Enabled()
-	if metrics {
-		c.flags.Store(flagMetrics)
-	}
+	c.metrics = metrics
 	if !enabled {
 		defer c.seal()
 		return c, p.op(cc)
