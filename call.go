@@ -118,17 +118,16 @@ type Call struct {
 	// flags holds flagSealed and flagMore in one word so a single-attempt call
 	// ends without taking mu: NewAttempt sets flagMore, seal sets flagSealed, and
 	// whichever comes second sees the other's bit and takes the slow path.
-	flags        atomic.Uint32
-	mu           sync.Mutex // guards more, sealedLocked, and the state of every attempt
-	sealedLocked bool       // seal took the slow path: no attempt may join more
-	metrics      bool       // attempt durations are recorded; set before the call starts
-	more         *callMore
+	flags atomic.Uint32
+	mu    sync.Mutex // guards more, flagSealedLocked, and the state of every attempt
+	more  *callMore
 }
 
 const (
-	flagSealed   = 1 << iota // Run has returned
-	flagMore                 // more is or is about to be set
-	flagFreeable             // some attempt recorded a result with a discard func
+	flagSealed       = 1 << iota // Run has returned
+	flagMore                     // more is or is about to be set
+	flagFreeable                 // some attempt recorded a result with a discard func
+	flagSealedLocked             // seal took the slow path: no attempt may join more (set under mu)
 )
 
 // callMore is the part of a Call only retries and hedges need, allocated by
@@ -240,10 +239,10 @@ func (c *Call) NewAttempt(ctx context.Context) (context.Context, *Attempt) {
 	a.call = c
 	a.n = 1 + c.retries.Add(1)
 	// Either seal's fast path came first (old has flagSealed), or seal will see
-	// flagMore and decide under mu (sealedLocked).
+	// flagMore and decide under mu (flagSealedLocked).
 	old := c.flags.Or(flagMore)
 	c.mu.Lock()
-	if old&flagSealed != 0 || c.sealedLocked {
+	if old&flagSealed != 0 || c.flags.Load()&flagSealedLocked != 0 {
 		// A late hedge after Run returned: its result is discarded when it lands.
 		a.discarded = true
 	} else {
@@ -296,7 +295,7 @@ func (c *Call) seal() {
 		return
 	}
 	c.mu.Lock()
-	c.sealedLocked = true
+	c.flags.Or(flagSealedLocked)
 	if c.more == nil {
 		c.mu.Unlock()
 		return

@@ -105,7 +105,7 @@ func (p *Pipeline) terminal(ctx context.Context) error {
 	} else {
 		c = CallFrom(ctx)
 	}
-	if !c.metrics {
+	if !p.rec.MetricsOn() {
 		return c.op(ctx)
 	}
 	start := p.rec.Now()
@@ -154,8 +154,7 @@ func (p *Pipeline) execute(ctx context.Context, info *CallInfo, op Op) (_ *Call,
 	c := &cc.call
 	c.pipeline, c.op, c.info = p, op, info
 	c.first.call = c
-	enabled, metrics := p.rec.Enabled()
-	c.metrics = metrics
+	enabled, _ := p.rec.Enabled()
 	if !enabled {
 		defer c.seal()
 		return c, p.op(cc)

@@ -44,6 +44,13 @@ func (r *Recorder) Enabled() (enabled, metrics bool) {
 // Now returns the time measurements start from.
 func (r *Recorder) Now() time.Time { return time.Now() }
 
+// MetricsOn reports whether metrics were on when Enabled last looked: one
+// atomic load, for the per-attempt path inside a call that Enabled admitted.
+func (r *Recorder) MetricsOn() bool {
+	s := r.t.state.Load()
+	return s != nil && s.inst != nil
+}
+
 // CallSpan is a call in progress, returned by StartCall and passed to EndCall.
 type CallSpan struct {
 	span  trace.Span
