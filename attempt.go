@@ -19,8 +19,8 @@ type Attempt struct {
 	discarded bool
 	released  bool
 	result    any
-	discard   func() // frees result when nobody takes it
-	hold      func() // runs on Release; see Hold
+	discard   func(any) // frees result when nobody takes it
+	hold      func()    // runs on Release; see Hold
 }
 
 // AttemptFrom returns the attempt ctx belongs to, or nil outside a Pipeline
@@ -42,20 +42,24 @@ func (a *Attempt) Number() int {
 func (a *Attempt) Call() *Call { return a.call }
 
 // SetResult records what the attempt produced. discard, if not nil, frees v
-// (drains and closes a body) and runs when the result is discarded: a retry moved
-// on, a hedge lost, or the call ended without it. A result recorded after its
-// attempt was discarded is discarded at once.
-func (a *Attempt) SetResult(v any, discard func()) {
+// (drains and closes a body): discard(v) runs when the result is discarded, as a
+// retry moves on, a hedge loses, or the call ends without it. It takes v so a
+// static func serves, with no closure to allocate per call. A result recorded
+// after its attempt was discarded is discarded at once.
+func (a *Attempt) SetResult(v any, discard func(v any)) {
 	a.call.mu.Lock()
 	if a.discarded {
 		a.call.mu.Unlock()
 		if discard != nil {
-			discard()
+			discard(v)
 		}
 		return
 	}
 	a.result, a.discard, a.hasResult = v, discard, true
 	a.call.mu.Unlock()
+	if discard != nil {
+		a.call.flags.Or(flagFreeable)
+	}
 }
 
 // Result returns the recorded result, if any. The caller that takes the final
@@ -112,12 +116,12 @@ func (a *Attempt) Discard() {
 		return
 	}
 	a.discarded = true
-	discard := a.discard
+	discard, v := a.discard, a.result
 	has := a.hasResult
 	a.result, a.discard = nil, nil
 	a.call.mu.Unlock()
 	if has && discard != nil {
-		discard()
+		discard(v)
 	}
 	a.Release()
 }

@@ -39,7 +39,7 @@ func TestDoReturnsFinalAttemptValueAndDiscardsOthers(t *testing.T) {
 	c, err := p.Execute(ctx, func(ctx context.Context) error {
 		a := paved.AttemptFrom(ctx)
 		n := a.Number()
-		a.SetResult(n, func() { discarded = append(discarded, n) })
+		a.SetResult(n, func(any) { discarded = append(discarded, n) })
 		if n < 3 {
 			return errors.New("again")
 		}
@@ -75,7 +75,7 @@ func TestFinalIsNilWhenSeveralAttemptsAndNoneMarked(t *testing.T) {
 	})
 	p := paved.New("p", unmarked)
 	c, _ := p.Execute(context.Background(), func(ctx context.Context) error {
-		paved.AttemptFrom(ctx).SetResult("x", func() { discards++ })
+		paved.AttemptFrom(ctx).SetResult("x", func(any) { discards++ })
 		return nil
 	})
 	assert.Nil(t, c.Final())
@@ -88,7 +88,7 @@ func TestHoldRunsOnReleaseOnlyForResultsThatNeedFreeing(t *testing.T) {
 	c, err := p.Execute(context.Background(), func(ctx context.Context) error {
 		a := paved.AttemptFrom(ctx)
 		assert.False(t, a.Hold(func() {}), "no result yet: nothing to hold for")
-		a.SetResult("body", func() {})
+		a.SetResult("body", func(any) {})
 		assert.True(t, a.Hold(func() { held = true }))
 		return nil
 	})
@@ -113,7 +113,7 @@ func TestDiscardRunsHoldsToo(t *testing.T) {
 	_, _ = p.Execute(context.Background(), func(ctx context.Context) error {
 		a := paved.AttemptFrom(ctx)
 		if a.Number() == 1 {
-			a.SetResult("r1", func() { freed = true })
+			a.SetResult("r1", func(any) { freed = true })
 			a.Hold(func() { held = true })
 			return errors.New("again")
 		}
@@ -135,7 +135,7 @@ func TestLateResultAfterTheCallEndedIsDiscarded(t *testing.T) {
 	require.NoError(t, err)
 	_ = lateCtx
 	freed := false
-	late.SetResult("late", func() { freed = true })
+	late.SetResult("late", func(any) { freed = true })
 	assert.True(t, freed)
 	_, ok := late.Result()
 	assert.False(t, ok)
@@ -145,7 +145,7 @@ func TestLateResultAfterTheCallEndedIsDiscarded(t *testing.T) {
 	c, _ = p.Execute(context.Background(), func(context.Context) error { return nil })
 	_, a := c.NewAttempt(context.Background())
 	freed = false
-	a.SetResult("x", func() { freed = true })
+	a.SetResult("x", func(any) { freed = true })
 	assert.True(t, freed)
 }
 
@@ -180,7 +180,7 @@ func TestConcurrentAttempts(t *testing.T) {
 		var freed atomic.Int32
 		c, err := p.Execute(context.Background(), func(ctx context.Context) error {
 			a := paved.AttemptFrom(ctx)
-			a.SetResult(a.Number(), func() { freed.Add(1) })
+			a.SetResult(a.Number(), func(any) { freed.Add(1) })
 			return nil
 		})
 		require.NoError(t, err)

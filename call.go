@@ -4,16 +4,21 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/paved-go/paved/telemetry"
 )
 
 // Priority is a call's criticality (Google's scheme): load shedding drops the
-// lowest first. The zero value is PriorityCritical, the default.
+// lowest first, and a server's callers' priority reaches the calls it makes. The
+// zero value, PriorityUnset, means "inherit from the context, else
+// PriorityCritical".
 type Priority int8
 
 // Priorities, from most to least important.
 const (
-	PriorityCriticalPlus  Priority = 1
-	PriorityCritical      Priority = 0
+	PriorityCriticalPlus  Priority = 2
+	PriorityCritical      Priority = 1
+	PriorityUnset         Priority = 0
 	PrioritySheddablePlus Priority = -1
 	PrioritySheddable     Priority = -2
 )
@@ -23,7 +28,7 @@ func (p Priority) String() string {
 	switch p {
 	case PriorityCriticalPlus:
 		return "critical_plus"
-	case PriorityCritical:
+	case PriorityCritical, PriorityUnset:
 		return "critical"
 	case PrioritySheddablePlus:
 		return "sheddable_plus"
@@ -34,7 +39,8 @@ func (p Priority) String() string {
 }
 
 // CallInfo is what the caller or an adapter knows about a call before it runs.
-// Attach it with WithCallInfo; Pipeline.Run reads it.
+// Attach it with WithCallInfo (or pass it to Pipeline.ExecuteWith); the
+// pipeline reads it when the call starts.
 type CallInfo struct {
 	// Operation names what is called, such as "POST /v1/charges" or
 	// "/pkg.Svc/Method". It appears in spans and events.
@@ -44,40 +50,52 @@ type CallInfo struct {
 	// means the call is safe to repeat, which is what a plain Go function run
 	// through a Pipeline is assumed to be.
 	Unrepeatable bool
+	// Sequential marks a call that may be repeated, but never while an earlier
+	// attempt may still run: a write made safe by an Idempotency-Key, which a
+	// server answers with 409 Conflict while the first attempt is in flight.
+	// Retry repeats it; hedge makes one attempt.
+	Sequential bool
 	// Key identifies the caller (tenant, principal) for per-key limits and
-	// idempotency scoping. Empty means unknown.
+	// idempotency scoping. Empty means unknown. Inherited by nested calls.
 	Key string
-	// Priority is the call's criticality; the zero value is PriorityCritical.
+	// Priority is the call's criticality; PriorityUnset inherits the caller's,
+	// else PriorityCritical. Inherited by nested calls.
 	Priority Priority
 	// Classifier classifies this call's errors; nil means the pipeline's.
 	Classifier Classifier
+	// Data is the adapter's own per-call state, opaque to policies: an adapter's
+	// Op reads it back with Call.Data instead of capturing it in a closure.
+	Data any
 }
 
 type callInfoKey struct{}
 
-// WithCallInfo returns a copy of ctx that carries info for the calls run with it.
-// Fields info leaves empty (Operation, Key, Priority, Classifier) are inherited
-// from the CallInfo ctx already carries, so a server's caller key and priority
-// reach the calls it makes downstream; Unrepeatable is always info's own.
+// WithCallInfo returns a copy of ctx that carries info for the calls run with
+// it. Key and Priority left empty are inherited from the call or CallInfo ctx
+// already carries, so a server's caller key and priority reach the calls it
+// makes downstream; every other field is the call's own.
 func WithCallInfo(ctx context.Context, info CallInfo) context.Context {
-	if prev, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
-		if info.Operation == "" {
-			info.Operation = prev.Operation
-		}
-		if info.Key == "" {
-			info.Key = prev.Key
-		}
-		if info.Priority == 0 {
-			info.Priority = prev.Priority
-		}
-		if info.Classifier == nil {
-			info.Classifier = prev.Classifier
-		}
-	}
+	inherit(ctx, &info)
 	return context.WithValue(ctx, callInfoKey{}, &info)
 }
 
-// CallInfoFrom returns the CallInfo ctx carries, or the zero CallInfo.
+// inherit fills info's empty Key and Priority from ctx.
+func inherit(ctx context.Context, info *CallInfo) {
+	if info.Key != "" && info.Priority != PriorityUnset {
+		return
+	}
+	if prev, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
+		if info.Key == "" {
+			info.Key = prev.Key
+		}
+		if info.Priority == PriorityUnset {
+			info.Priority = prev.Priority
+		}
+	}
+}
+
+// CallInfoFrom returns the CallInfo ctx carries, or the zero CallInfo. Inside
+// a call, that is only what nested calls inherit: its Key and Priority.
 func CallInfoFrom(ctx context.Context) CallInfo {
 	if info, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
 		return *info
@@ -95,20 +113,21 @@ type Call struct {
 
 	// first is the implicit first attempt, embedded so a call that never retries
 	// allocates no Attempt.
-	first    Attempt
-	attempts atomic.Int32 // attempts started, the implicit first included
+	first   Attempt
+	retries atomic.Int32 // attempts started after the implicit first
 	// flags holds flagSealed and flagMore in one word so a single-attempt call
 	// ends without taking mu: NewAttempt sets flagMore, seal sets flagSealed, and
 	// whichever comes second sees the other's bit and takes the slow path.
 	flags atomic.Uint32
-	mu    sync.Mutex // guards more, and the state of every attempt
+	mu    sync.Mutex // guards more, flagSealedLocked, and the state of every attempt
 	more  *callMore
 }
 
 const (
-	flagSealed  = 1 << iota // Run has returned
-	flagMore                // more is or is about to be set
-	flagMetrics             // attempt durations are recorded
+	flagSealed       = 1 << iota // Run has returned
+	flagMore                     // more is or is about to be set
+	flagFreeable                 // some attempt recorded a result with a discard func
+	flagSealedLocked             // seal took the slow path: no attempt may join more (set under mu)
 )
 
 // callMore is the part of a Call only retries and hedges need, allocated by
@@ -136,6 +155,11 @@ func (c *callCtx) Value(key any) any {
 		return &c.call
 	case attemptKey:
 		return &c.call.first
+	case callInfoKey:
+		// Calls nested in this one (a server handler's downstream calls) inherit
+		// only who is calling and how much it matters, never this call's
+		// operation, repeatability or classifier.
+		return &CallInfo{Key: c.call.info.Key, Priority: c.call.info.Priority}
 	}
 	return c.Context.Value(key)
 }
@@ -158,8 +182,20 @@ func (c *Call) SafeToRepeat() bool { return !c.info.Unrepeatable }
 // Key returns the caller's key for per-key limits and idempotency scoping.
 func (c *Call) Key() string { return c.info.Key }
 
-// Priority returns the call's criticality.
-func (c *Call) Priority() Priority { return c.info.Priority }
+// Priority returns the call's criticality, PriorityCritical when unset.
+func (c *Call) Priority() Priority {
+	if c.info.Priority == PriorityUnset {
+		return PriorityCritical
+	}
+	return c.info.Priority
+}
+
+// Concurrent reports whether attempts of the call may run at once (hedging):
+// it is safe to repeat and not Sequential.
+func (c *Call) Concurrent() bool { return !c.info.Unrepeatable && !c.info.Sequential }
+
+// Data returns the adapter's per-call state (CallInfo.Data).
+func (c *Call) Data() any { return c.info.Data }
 
 // Info returns everything known about the call before it ran.
 func (c *Call) Info() CallInfo { return *c.info }
@@ -171,17 +207,27 @@ func (c *Call) Classify(err error) Outcome {
 	if err == nil {
 		return OutcomeSuccess
 	}
+	var o Outcome
 	switch {
 	case c.pipeline.classifier != nil:
-		return c.pipeline.classifier.Classify(err)
+		o = c.pipeline.classifier.Classify(err)
 	case c.info.Classifier != nil:
-		return c.info.Classifier.Classify(err)
+		o = c.info.Classifier.Classify(err)
+	default:
+		return classifyDefault(err)
 	}
-	return classifyDefault(err)
+	if o >= numOutcomes { // a user classifier's bug must not become a panic downstream
+		return OutcomeFault
+	}
+	return o
 }
 
+// Telemetry returns the telemetry of the pipeline running the call, for
+// policies that report outside paved.Emit (a breaker's state gauge).
+func (c *Call) Telemetry() *telemetry.Telemetry { return c.pipeline.tel }
+
 // Attempts returns how many attempts the call has started so far.
-func (c *Call) Attempts() int { return int(c.attempts.Load()) }
+func (c *Call) Attempts() int { return 1 + int(c.retries.Load()) }
 
 // NewAttempt starts another attempt of the call (the first is implicit: a policy
 // that makes attempts runs the first with the context it was given). It returns a
@@ -191,10 +237,12 @@ func (c *Call) NewAttempt(ctx context.Context) (context.Context, *Attempt) {
 	ac := &attemptCtx{Context: ctx}
 	a := &ac.attempt
 	a.call = c
-	a.n = c.attempts.Add(1)
-	sealed := c.flags.Or(flagMore)&flagSealed != 0
+	a.n = 1 + c.retries.Add(1)
+	// Either seal's fast path came first (old has flagSealed), or seal will see
+	// flagMore and decide under mu (flagSealedLocked).
+	old := c.flags.Or(flagMore)
 	c.mu.Lock()
-	if sealed {
+	if old&flagSealed != 0 || c.flags.Load()&flagSealedLocked != 0 {
 		// A late hedge after Run returned: its result is discarded when it lands.
 		a.discarded = true
 	} else {
@@ -247,6 +295,7 @@ func (c *Call) seal() {
 		return
 	}
 	c.mu.Lock()
+	c.flags.Or(flagSealedLocked)
 	if c.more == nil {
 		c.mu.Unlock()
 		return

@@ -87,20 +87,32 @@ var DefaultClassifier Classifier = ClassifierFunc(classifyDefault)
 type outcomer interface{ Outcome() Outcome }
 
 func classifyDefault(err error) Outcome {
+	if o, ok := ClassifyKnown(err); ok {
+		return o
+	}
+	return OutcomeTransient
+}
+
+// ClassifyKnown answers what every classifier agrees on, so transport
+// classifiers add only their own cases: nil is Success; an error with an
+// Outcome() Outcome method in its chain (Permanent, Transient, Mark, status
+// errors, refusals) is that outcome; ErrRejected is Rejected; context.Canceled
+// is Canceled. ok is false for any other error.
+func ClassifyKnown(err error) (_ Outcome, ok bool) {
 	if err == nil {
-		return OutcomeSuccess
+		return OutcomeSuccess, true
 	}
 	var o outcomer
 	if errors.As(err, &o) {
-		return o.Outcome()
+		return o.Outcome(), true
 	}
 	switch {
 	case errors.Is(err, ErrRejected):
-		return OutcomeRejected
+		return OutcomeRejected, true
 	case errors.Is(err, context.Canceled):
-		return OutcomeCanceled
+		return OutcomeCanceled, true
 	}
-	return OutcomeTransient
+	return 0, false
 }
 
 // Permanent marks err as the caller's fault: no policy retries it and breakers do

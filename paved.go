@@ -99,8 +99,13 @@ func (p *Pipeline) Telemetry() *telemetry.Telemetry { return p.tel }
 
 // terminal is the innermost Op: it runs the op given to Run.
 func (p *Pipeline) terminal(ctx context.Context) error {
-	c := CallFrom(ctx)
-	if c.flags.Load()&flagMetrics == 0 {
+	var c *Call
+	if cc, ok := ctx.(*callCtx); ok { // no middleware derived a context: skip the lookup
+		c = &cc.call
+	} else {
+		c = CallFrom(ctx)
+	}
+	if !p.rec.MetricsOn() {
 		return c.op(ctx)
 	}
 	start := p.rec.Now()
@@ -114,27 +119,42 @@ func (p *Pipeline) terminal(ctx context.Context) error {
 // CallInfo in ctx (WithCallInfo). A panic in op reaches the caller unchanged,
 // after every middleware has released what it holds.
 func (p *Pipeline) Run(ctx context.Context, op Op) error {
-	_, err := p.Execute(ctx, op)
+	c, err := p.Execute(ctx, op)
+	if c.flags.Load()&flagFreeable != 0 {
+		if a := c.Final(); a != nil {
+			a.Discard() // nobody takes the result of a plain Run: free it
+		}
+	}
 	return err
 }
 
 // Execute is Run for adapters: it also returns the Call, whose Final attempt
 // holds the result the call produced (an *http.Response, a gRPC reply). The
 // caller owns that result and calls its Attempt.Release when done with it.
-func (p *Pipeline) Execute(ctx context.Context, op Op) (_ *Call, err error) {
+func (p *Pipeline) Execute(ctx context.Context, op Op) (*Call, error) {
+	info := noCallInfo
+	if i, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
+		info = i
+	}
+	return p.execute(ctx, info, op)
+}
+
+// ExecuteWith is Execute for an adapter that knows the call's CallInfo: info
+// is used in place of one carried by ctx, saving the context WithCallInfo
+// allocates, and its Data lets the adapter's Op find its state without a
+// closure. Its empty Key and Priority are filled from ctx, as WithCallInfo
+// does. info must not change once the call starts.
+func (p *Pipeline) ExecuteWith(ctx context.Context, info *CallInfo, op Op) (*Call, error) {
+	inherit(ctx, info)
+	return p.execute(ctx, info, op)
+}
+
+func (p *Pipeline) execute(ctx context.Context, info *CallInfo, op Op) (_ *Call, err error) {
 	cc := &callCtx{Context: ctx}
 	c := &cc.call
-	c.pipeline, c.op = p, op
+	c.pipeline, c.op, c.info = p, op, info
 	c.first.call = c
-	c.attempts.Store(1)
-	c.info = noCallInfo
-	if info, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
-		c.info = info
-	}
-	enabled, metrics := p.rec.Enabled()
-	if metrics {
-		c.flags.Store(flagMetrics)
-	}
+	enabled, _ := p.rec.Enabled()
 	if !enabled {
 		defer c.seal()
 		return c, p.op(cc)

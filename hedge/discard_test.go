@@ -24,7 +24,7 @@ func TestFinishedLoserDiscardedBeforeCancel(t *testing.T) {
 	ctxErrAtDiscard := make(chan error, 2)
 	_, err := p.Execute(context.Background(), func(ctx context.Context) error {
 		a := paved.AttemptFrom(ctx)
-		a.SetResult(a.Number(), func() { ctxErrAtDiscard <- ctx.Err() })
+		a.SetResult(a.Number(), func(any) { ctxErrAtDiscard <- ctx.Err() })
 		if a.Number() == 1 {
 			return errUnavailable // Transient: the hedge starts at once and wins
 		}
@@ -52,7 +52,7 @@ func TestTransientResultDiscardedBeforeNextHedge(t *testing.T) {
 	call, err := p.Execute(context.Background(), func(ctx context.Context) error {
 		a := paved.AttemptFrom(ctx)
 		if a.Number() == 1 {
-			a.SetResult(1, func() { close(discarded) })
+			a.SetResult(1, func(any) { close(discarded) })
 			return errUnavailable
 		}
 		select {
@@ -76,7 +76,7 @@ func TestTransientResultKeptWhenNoHedgeFollows(t *testing.T) {
 	p := paved.New("t", hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithBudget(0, 0), hedge.WithClock(clock.NewFake(epoch))))
 	call, err := p.Execute(context.Background(), func(ctx context.Context) error {
 		a := paved.AttemptFrom(ctx)
-		a.SetResult(a.Number(), func() { t.Error("the final result was discarded") })
+		a.SetResult(a.Number(), func(any) { t.Error("the final result was discarded") })
 		return errUnavailable
 	})
 	require.ErrorIs(t, err, errUnavailable)

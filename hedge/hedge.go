@@ -88,7 +88,7 @@ type attempt struct {
 
 func (w *wrapped) run(ctx context.Context) error {
 	call := paved.CallFrom(ctx)
-	if call == nil || !call.SafeToRepeat() {
+	if call == nil || !call.Concurrent() {
 		return w.single(ctx)
 	}
 	if w.budget != nil {

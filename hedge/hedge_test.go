@@ -45,7 +45,7 @@ func (r *recorder) op(behave func(n int, ctx context.Context) error) paved.Op {
 		r.mu.Unlock()
 		r.started <- n
 		err := behave(n, ctx)
-		a.SetResult(n, func() {
+		a.SetResult(n, func(any) {
 			r.mu.Lock()
 			r.discarded[n] = true
 			r.mu.Unlock()

@@ -45,7 +45,7 @@ func StreamClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamClien
 				cancel()
 				return newStatusError(err, nil)
 			}
-			paved.AttemptFrom(ctx).SetResult(cs, cancel)
+			paved.AttemptFrom(ctx).SetResult(cs, func(any) { cancel() })
 			return nil
 		})
 		var cs grpc.ClientStream

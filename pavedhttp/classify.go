@@ -1,7 +1,6 @@
 package pavedhttp
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -28,19 +27,10 @@ var Classifier paved.Classifier = paved.ClassifierFunc(Classify)
 //
 // It is safe for concurrent use.
 func Classify(err error) paved.Outcome {
-	if err == nil {
-		return paved.OutcomeSuccess
+	if o, ok := paved.ClassifyKnown(err); ok {
+		return o
 	}
-	var o interface{ Outcome() paved.Outcome }
-	if errors.As(err, &o) {
-		return o.Outcome()
-	}
-	switch {
-	case errors.Is(err, paved.ErrRejected):
-		return paved.OutcomeRejected
-	case errors.Is(err, context.Canceled):
-		return paved.OutcomeCanceled
-	case isPermanentTransportError(err):
+	if isPermanentTransportError(err) {
 		return paved.OutcomePermanent
 	}
 	return paved.OutcomeTransient

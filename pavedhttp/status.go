@@ -21,6 +21,9 @@ import (
 //	408, 500, 502, 504  Transient
 //	503                 Transient, or Overload when it carries a valid Retry-After
 //	429                 Overload
+//	409 to a request with an Idempotency-Key
+//	                    Transient: the first request with the key is still
+//	                    running (the Idempotency-Key draft); try again later
 //	501, 505, other 4xx Permanent
 //	other 5xx           Transient
 //
@@ -33,11 +36,13 @@ type StatusError struct {
 
 	retryAfter    time.Duration
 	hasRetryAfter bool
+	keyed         bool // the request carried an Idempotency-Key
 }
 
 // newStatusError builds the error for resp, reading its Retry-After header.
 func newStatusError(resp *http.Response) *StatusError {
 	e := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status}
+	e.keyed = resp.Request != nil && hasIdempotencyKey(resp.Request.Header)
 	if v := resp.Header.Get("Retry-After"); v != "" {
 		e.retryAfter, e.hasRetryAfter = ParseRetryAfter(v, time.Now())
 	}
@@ -54,7 +59,12 @@ func (e *StatusError) Error() string {
 }
 
 // Outcome classifies the status per the table in the type's doc.
-func (e *StatusError) Outcome() paved.Outcome { return statusOutcome(e.StatusCode, e.hasRetryAfter) }
+func (e *StatusError) Outcome() paved.Outcome {
+	if e.StatusCode == http.StatusConflict && e.keyed {
+		return paved.OutcomeTransient
+	}
+	return statusOutcome(e.StatusCode, e.hasRetryAfter)
+}
 
 // RetryAfter returns the delay the server asked for with Retry-After (both
 // forms, see ParseRetryAfter); 0 when it sent none or an invalid one.

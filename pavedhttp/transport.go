@@ -105,30 +105,23 @@ var errNoResponse = errors.New("pavedhttp: the pipeline returned no response and
 // its status; otherwise the error of the last attempt or of the policy that
 // refused or gave up, which Classify classifies.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := paved.WithCallInfo(req.Context(), paved.CallInfo{
-		Operation:    t.operation(req),
-		Unrepeatable: !SafeToRepeat(req),
-		Classifier:   Classifier,
-	})
 	enabled, _ := t.rec.Enabled()
-	next := t.bare
+	rt := &roundTrip{req: req, next: t.bare, deadlineHeader: t.cfg.deadlineHeader}
 	if enabled {
-		next = t.traced
+		rt.next = t.traced
 	}
-	var c *paved.Call
-	var err error
-	if req.Body == nil || req.Body == http.NoBody {
-		// The common bodiless request needs no state shared by its attempts.
-		c, err = t.p.Execute(ctx, func(ctx context.Context) error {
-			return sendAttempt(ctx, req, req, next, t.cfg.deadlineHeader)
-		})
-	} else {
-		rt := &roundTrip{req: req, next: next, deadlineHeader: t.cfg.deadlineHeader}
-		c, err = t.p.Execute(ctx, rt.attempt)
-		if !rt.bodyTaken.Load() {
-			// No attempt took the body; the RoundTripper contract says we close it.
-			_ = req.Body.Close()
-		}
+	repeat := repeatability(req)
+	rt.info = paved.CallInfo{
+		Operation:    t.operation(req),
+		Unrepeatable: repeat == never,
+		Sequential:   repeat == sequential,
+		Classifier:   Classifier,
+		Data:         rt,
+	}
+	c, err := t.p.ExecuteWith(req.Context(), &rt.info, sendAttempt)
+	if req.Body != nil && req.Body != http.NoBody && !rt.bodyTaken.Load() {
+		// No attempt took the body; the RoundTripper contract says we close it.
+		_ = req.Body.Close()
 	}
 	if a := c.Final(); a != nil {
 		if v, ok := a.Result(); ok {
@@ -146,19 +139,26 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return nil, err
 }
 
-// roundTrip is one RoundTrip's state, shared by its attempts.
+// roundTrip is one RoundTrip's state, shared by its attempts, and reached by
+// them through paved.Call.Data: one allocation carries the call's info and
+// everything the attempts need.
 type roundTrip struct {
+	info           paved.CallInfo
 	req            *http.Request
 	next           http.RoundTripper
-	deadlineHeader string
+	deadlineHeader string      // "": none (WithDeadlineHeader)
 	bodyTaken      atomic.Bool // the first attempt to run sends req.Body itself
 }
 
-// attempt is the Op of one attempt of a request with a body: the first
-// attempt to run sends the body itself, later ones (retries, hedges) replay it.
-func (rt *roundTrip) attempt(ctx context.Context) error {
-	r := rt.req.WithContext(ctx) // a shallow copy: req itself is never modified
-	if !rt.bodyTaken.CompareAndSwap(false, true) {
+// sendAttempt is the Op of every attempt: it sends the attempt's copy of the
+// caller's request (the first attempt to run sends the body itself, later ones
+// replay it), records the response on the attempt, and turns a failure status
+// into a *StatusError so every policy sees its outcome. With
+// WithDeadlineHeader, the copy carries the attempt's remaining time.
+func sendAttempt(ctx context.Context) error {
+	rt := paved.CallFrom(ctx).Data().(*roundTrip)
+	r := rt.req.WithContext(ctx) // a shallow copy: the caller's request is never modified
+	if r.Body != nil && r.Body != http.NoBody && !rt.bodyTaken.CompareAndSwap(false, true) {
 		if r.GetBody == nil {
 			return paved.Permanent(errors.New("pavedhttp: request body cannot be replayed (Request.GetBody is nil)"))
 		}
@@ -168,31 +168,23 @@ func (rt *roundTrip) attempt(ctx context.Context) error {
 		}
 		r.Body = body
 	}
-	return sendAttempt(ctx, rt.req, r, rt.next, rt.deadlineHeader)
-}
-
-// sendAttempt sends r, the attempt's copy of the caller's orig, records the
-// response on the attempt, and turns a failure status into a *StatusError so
-// every policy sees its outcome. A non-empty deadlineHeader carries the
-// attempt's remaining time (WithDeadlineHeader).
-func sendAttempt(ctx context.Context, orig, r *http.Request, next http.RoundTripper, deadlineHeader string) error {
-	if r == orig {
-		r = orig.WithContext(ctx) // a shallow copy: orig itself is never modified
+	if rt.deadlineHeader != "" {
+		setDeadlineHeader(ctx, r, rt.deadlineHeader) // r is this attempt's copy
 	}
-	if deadlineHeader != "" {
-		setDeadlineHeader(ctx, r, deadlineHeader) // r is this attempt's copy
-	}
-	resp, err := next.RoundTrip(r)
+	resp, err := rt.next.RoundTrip(r)
 	if err != nil {
 		return err
 	}
-	resp.Request = orig
-	paved.AttemptFrom(ctx).SetResult(resp, func() { drainAndClose(resp) })
+	resp.Request = rt.req
+	paved.AttemptFrom(ctx).SetResult(resp, discardResponse)
 	if resp.StatusCode >= 400 {
 		return newStatusError(resp)
 	}
 	return nil
 }
+
+// discardResponse frees the response of an attempt nobody takes.
+func discardResponse(v any) { drainAndClose(v.(*http.Response)) }
 
 // resendMarker sets http.request.resend_count on the span in the request's
 // context (otelhttp's client span, when tracing) for every attempt after the
@@ -220,20 +212,37 @@ func (m resendMarker) RoundTrip(r *http.Request) (*http.Response, error) {
 // SafeToRepeat reports whether req may be sent more than once: its method is
 // idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE; RFC 9110 §9.2.2), or it
 // is a POST or PATCH with an Idempotency-Key header; and its body, if any, can
-// be replayed through GetBody.
-func SafeToRepeat(req *http.Request) bool {
+// be replayed through GetBody. A keyed POST or PATCH is repeated only in
+// sequence (paved.CallInfo.Sequential), never hedged: a server answers a repeat
+// that arrives while the first still runs with 409 Conflict.
+func SafeToRepeat(req *http.Request) bool { return repeatability(req) != never }
+
+type repeat uint8
+
+const (
+	never      repeat = iota // send once
+	sequential               // repeat, one attempt at a time (Idempotency-Key)
+	always                   // repeat, hedge
+)
+
+func repeatability(req *http.Request) repeat {
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		return false
+		return never
 	}
 	switch req.Method {
 	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace,
 		http.MethodPut, http.MethodDelete:
-		return true
+		return always
 	case http.MethodPost, http.MethodPatch:
-		return req.Header.Get("Idempotency-Key") != ""
+		if hasIdempotencyKey(req.Header) {
+			return sequential
+		}
 	}
-	return false
+	return never
 }
+
+// hasIdempotencyKey reports whether h carries a non-empty Idempotency-Key.
+func hasIdempotencyKey(h http.Header) bool { return h.Get("Idempotency-Key") != "" }
 
 // discardLimit bounds how much of a discarded response is read so its
 // connection can be reused; past it, closing (and a new connection) is cheaper.

@@ -277,7 +277,7 @@ func TestAttemptsContract(t *testing.T) {
 			seen = append(seen, a.Number())
 			discardedAtStart = append(discardedAtStart, discarded.Load())
 			mu.Unlock()
-			a.SetResult(a.Number()*10, func() { discarded.Add(1) })
+			a.SetResult(a.Number()*10, func(any) { discarded.Add(1) })
 			if a.Number() < 3 {
 				return errUnavailable
 			}

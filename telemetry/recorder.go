@@ -36,13 +36,20 @@ func (t *Telemetry) Recorder(pipeline string) *Recorder {
 
 // Enabled reports whether spans or metrics are recorded at all, and whether
 // metrics are.
-func (r *Recorder) Enabled() (any, metrics bool) {
+func (r *Recorder) Enabled() (enabled, metrics bool) {
 	s := r.t.current()
 	return s.tracer != nil || s.inst != nil, s.inst != nil
 }
 
 // Now returns the time measurements start from.
 func (r *Recorder) Now() time.Time { return time.Now() }
+
+// MetricsOn reports whether metrics were on when Enabled last looked: one
+// atomic load, for the per-attempt path inside a call that Enabled admitted.
+func (r *Recorder) MetricsOn() bool {
+	s := r.t.state.Load()
+	return s != nil && s.inst != nil
+}
 
 // CallSpan is a call in progress, returned by StartCall and passed to EndCall.
 type CallSpan struct {
@@ -72,6 +79,7 @@ func (r *Recorder) StartCall(ctx context.Context, operation string) (context.Con
 // EndCall ends a call: outcome indexes OutcomeNames, attempts is how many
 // attempts it made, err what it returned.
 func (r *Recorder) EndCall(ctx context.Context, cs CallSpan, outcome, attempts int, err error) {
+	outcome = clampOutcome(outcome)
 	if cs.inst != nil {
 		cs.inst.callDuration.Record(ctx, time.Since(cs.start).Seconds(), r.outcomeOpts[outcome]...)
 	}
@@ -81,7 +89,9 @@ func (r *Recorder) EndCall(ctx context.Context, cs CallSpan, outcome, attempts i
 	cs.span.SetAttributes(attribute.String(AttrOutcome, OutcomeNames[outcome]), attribute.Int(AttrAttempts, attempts))
 	if err != nil {
 		cs.span.SetAttributes(attribute.String(AttrErrorType, ErrorType(err)))
-		cs.span.SetStatus(codes.Error, err.Error())
+		// The type, never the message: a *url.Error's message holds the URL
+		// and its query, where tokens often live.
+		cs.span.SetStatus(codes.Error, ErrorType(err))
 	}
 	cs.span.End()
 }
@@ -98,6 +108,7 @@ func (r *Recorder) EndCallPanic(cs CallSpan) {
 
 // RecordAttempt records one attempt's duration since start.
 func (r *Recorder) RecordAttempt(ctx context.Context, start time.Time, outcome int) {
+	outcome = clampOutcome(outcome)
 	if s := r.t.current(); s.inst != nil {
 		s.inst.attemptDuration.Record(ctx, time.Since(start).Seconds(), r.outcomeOpts[outcome]...)
 	}
@@ -188,4 +199,12 @@ func ErrorType(err error) string {
 		return "deadline_exceeded"
 	}
 	return fmt.Sprintf("%T", err)
+}
+
+// clampOutcome maps an index outside OutcomeNames to "fault" rather than panic.
+func clampOutcome(o int) int {
+	if o < 0 || o >= len(OutcomeNames) {
+		return 3 // fault
+	}
+	return o
 }

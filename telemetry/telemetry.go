@@ -3,6 +3,7 @@ package telemetry
 import (
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync/atomic"
 
@@ -63,8 +64,12 @@ func New(opts ...Option) *Telemetry {
 type state struct {
 	tp     trace.TracerProvider
 	mp     metric.MeterProvider
-	tracer trace.Tracer
-	inst   *instruments
+	tpType reflect.Type
+	mpType reflect.Type
+	// comparable: both providers' types can be compared with ==.
+	comparable bool
+	tracer     trace.Tracer
+	inst       *instruments
 }
 
 type instruments struct {
@@ -87,10 +92,11 @@ func (t *Telemetry) current() *state {
 		mp = otel.GetMeterProvider()
 	}
 	s := t.state.Load()
-	if s != nil && s.tp == tp && s.mp == mp {
+	if s != nil && s.same(tp, mp) {
 		return s
 	}
-	s = &state{tp: tp, mp: mp}
+	s = &state{tp: tp, mp: mp, tpType: reflect.TypeOf(tp), mpType: reflect.TypeOf(mp)}
+	s.comparable = s.tpType.Comparable() && s.mpType.Comparable()
 	if !isNoop(tp) {
 		s.tracer = tp.Tracer(ScopeName)
 	}
@@ -99,6 +105,13 @@ func (t *Telemetry) current() *state {
 	}
 	t.state.Store(s)
 	return s
+}
+
+// same reports whether the state was built for tp and mp. Providers of a
+// non-comparable type (comparing them would panic) count as changed, and their
+// state is rebuilt on every call: slow, never wrong.
+func (s *state) same(tp trace.TracerProvider, mp metric.MeterProvider) bool {
+	return s.comparable && reflect.TypeOf(tp) == s.tpType && reflect.TypeOf(mp) == s.mpType && s.tp == tp && s.mp == mp
 }
 
 // isNoop reports whether p is a provider that records nothing: the global

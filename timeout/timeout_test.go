@@ -171,7 +171,7 @@ func TestHoldKeepsContextUntilRelease(t *testing.T) {
 	var actx context.Context
 	call, err := p.Execute(context.Background(), func(ctx context.Context) error {
 		actx = ctx
-		paved.AttemptFrom(ctx).SetResult("body", func() {})
+		paved.AttemptFrom(ctx).SetResult("body", func(any) {})
 		return nil
 	})
 	require.NoError(t, err)

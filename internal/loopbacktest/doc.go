@@ -22,7 +22,9 @@
 //     retried; Retry-After as an HTTP-date delays the retry as the seconds
 //     form does; gRPC pushback is honoured and a negative pushback stops the
 //     retry;
-//   - our own refusals are not retried and cost no wait and no request;
+//   - our own refusals (a real breaker opened by failures; stand-ins for the
+//     bulkhead and rate limit, not yet on main) are not retried and cost no
+//     wait and no request;
 //   - an attempt timeout inside retry cuts a hung attempt, and the winning
 //     response's body stays readable after the call returns;
 //   - hedging cuts the p99 of a dependency whose slowest 5% take 500 ms, for

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/breaker"
 	"github.com/paved-go/paved/internal/testserver"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/timeout"
@@ -180,37 +181,51 @@ func TestHTTPRetryAfterDate(t *testing.T) {
 	assert.Greater(t, delays["date"], wait-time.Second)
 }
 
-// Stand-ins for breaker.ErrOpen, bulkhead.ErrFull and ratelimit.ErrLimited:
-// those packages are not on main yet, and what matters here is that a paved
-// rejection, which is what each of their refusals is, is never retried. The
-// rate limit's is marked Overload, as its sentinel will be.
+// Stand-ins for bulkhead.ErrFull and ratelimit.ErrLimited: those packages
+// are not on main yet, and what matters here is that a paved rejection, which
+// is what each of their refusals is, is never retried. The rate limit's is
+// marked Overload, as its sentinel will be. The breaker is the real one.
 var (
-	errBreakerOpen  = errors.New("breaker: open")
 	errBulkheadFull = errors.New("bulkhead: full")
 	errLimited      = paved.Mark(errors.New("ratelimit: limited"), paved.OutcomeOverload)
 )
 
-// refusals are our own policies' refusals, each with the RetryAfter hint its
-// policy would give (a breaker's remaining open time, a limiter's wait).
-var refusals = []struct {
-	name       string
-	sentinel   error
-	retryAfter time.Duration
-	grpcCode   codes.Code
-}{
-	{"breaker open", errBreakerOpen, time.Second, codes.Unavailable},
-	{"bulkhead full", errBulkheadFull, 0, codes.Unavailable},
-	{"rate limited", errLimited, 200 * time.Millisecond, codes.ResourceExhausted},
+// refusal is one of our own policies refusing every call.
+type refusal struct {
+	name     string
+	sentinel error
+	grpcCode codes.Code
+	// policy returns a fresh refusing middleware; the test calls through it
+	// until it refuses (the breaker needs failures first).
+	policy func() paved.Middleware
+}
+
+// refusals are our own policies' refusals: an open breaker (the real one,
+// opened by five consecutive failures, open for an hour), a full bulkhead and
+// a rate limit (stand-ins with the RetryAfter hint each would give).
+var refusals = []refusal{
+	{"breaker open", breaker.ErrOpen, codes.Unavailable, func() paved.Middleware {
+		return breaker.MustNew("dep", breaker.WithConsecutiveFailures(5), breaker.WithOpenDuration(time.Hour))
+	}},
+	{"bulkhead full", errBulkheadFull, codes.Unavailable, func() paved.Middleware {
+		return refuse(errBulkheadFull, 0)
+	}},
+	{"rate limited", errLimited, codes.ResourceExhausted, func() paved.Middleware {
+		return refuse(errLimited, 200*time.Millisecond)
+	}},
 }
 
 // refuse is a middleware that refuses every call with
-// paved.NewRejection(sentinel, retryAfter), as an open breaker, a full
-// bulkhead or an empty rate limit does.
+// paved.NewRejection(sentinel, retryAfter), as a full bulkhead or an empty
+// rate limit does.
 func refuse(sentinel error, retryAfter time.Duration) paved.Middleware {
 	return paved.MiddlewareFunc(func(paved.Op) paved.Op {
 		return func(context.Context) error { return paved.NewRejection(sentinel, retryAfter) }
 	})
 }
+
+// tripCalls bounds the calls made to open the breaker.
+const tripCalls = 50
 
 // refusalCalls is how many refused calls each refusal test times.
 const refusalCalls = 1000
@@ -236,10 +251,18 @@ func assertFast(t *testing.T, lat []time.Duration) {
 func TestHTTPRefusalNotRetried(t *testing.T) {
 	for _, rf := range refusals {
 		t.Run(rf.name, func(t *testing.T) {
-			srv := testserver.NewHTTP(t)
-			p := paved.New("refused", retry.MustNew(retry.WithBackoff(time.Millisecond, 10*time.Millisecond)), refuse(rf.sentinel, rf.retryAfter))
+			srv := testserver.NewHTTP(t, testserver.WithDefault(testserver.Status(http.StatusServiceUnavailable)))
+			p := paved.New("refused", retry.MustNew(retry.WithBackoff(time.Millisecond, 10*time.Millisecond)), rf.policy())
 			base := newBase(t)
 			client := newClient(p, base)
+			// Until the policy refuses (the breaker needs failures first).
+			for i := 0; ; i++ {
+				require.Less(t, i, tripCalls, "the policy never refused")
+				if _, err := get(context.Background(), client, srv.URL()); errors.Is(err, rf.sentinel) {
+					break
+				}
+			}
+			before := srv.Requests()
 			lat := make([]time.Duration, refusalCalls)
 			for i := range refusalCalls {
 				start := time.Now()
@@ -251,8 +274,9 @@ func TestHTTPRefusalNotRetried(t *testing.T) {
 				require.False(t, errors.As(err, &ex), "a refusal is returned as it is, not as a retry that gave up")
 			}
 			assertFast(t, lat)
-			assert.Zero(t, srv.Requests(), "the server sees no request")
-			assert.Zero(t, base.opened.Load())
+			assert.Equal(t, before, srv.Requests(), "the server sees no request once the policy refuses")
+			base.settle(t)
+			assert.Zero(t, base.open())
 		})
 	}
 }

@@ -1,0 +1,84 @@
+// Package breaker is a circuit breaker middleware for paved pipelines, built
+// on the two-step breaker of github.com/sony/gobreaker/v2
+// (TwoStepCircuitBreaker): Allow before the call, done(result) after it, and
+// no lock held while the call runs.
+//
+// # States and trip modes
+//
+// Closed, the breaker counts every call over a rolling window (gobreaker's
+// Interval and BucketPeriod: 10 buckets of Window/10) and opens when
+//
+//   - at least MinCalls calls completed in the window and at least
+//     FailureRatio of them failed (defaults 20 calls, 0.5, 10s), or
+//   - ConsecutiveFailures calls failed in a row (off by default).
+//
+// Open, it rejects every call with ErrOpen for OpenDuration (default 5s),
+// jittered by ±Jitter (default 20%) per open period so that a fleet of
+// breakers that opened together does not probe in lockstep. Then it is
+// half-open: it admits HalfOpenProbes calls (default 5) — never more at once,
+// whatever the concurrency — and closes once they all succeed; one failure
+// opens it again. Further calls while half-open get ErrTooManyRequests.
+//
+// Both errors are paved.NewRejection values: errors.Is(err, paved.ErrRejected)
+// holds, the outcome is Rejected (so a retry outside does not retry them and
+// no breaker counts them), and paved.RetryAfter(err) gives the remaining open
+// time, for servers to answer with Retry-After.
+//
+// # Outcomes
+//
+// Each result is classified by the call's classifier (paved.Call.Classify),
+// so a breaker never disagrees with a retry about an error:
+//
+//	Success, Permanent           success (a Permanent error is the caller's fault)
+//	Transient, Overload, Fault   failure
+//	Canceled, Rejected           excluded (gobreaker's IsExcluded: neither)
+//
+// A success (or Permanent) slower than SlowCallThreshold counts as a failure
+// (resilience4j's slow-call rate; off by default). A panic counts as a
+// failure and goes on to the caller.
+//
+// # Open duration, jitter and time
+//
+// gobreaker's Timeout is one fixed duration measured with time.Now, and it has
+// no clock to inject. So the open period is owned here: gobreaker's Timeout is
+// set to 1ns, and when gobreaker reports the open state (OnStateChange) the
+// breaker draws a jittered deadline on its own clock (WithClock, default
+// internal/clock.Real) and rejects every call before it without asking
+// gobreaker. After it, the first call finds gobreaker ready to go half-open.
+// A call that passed the deadline check just as the breaker tripped is caught
+// by a second check after Allow and handed back as excluded. The open period,
+// its jitter, half-open admission and slow calls are therefore all tested on a
+// fake clock; only gobreaker's window buckets run on the real clock. In the
+// closed state the check is one atomic load, and the clock is not read.
+//
+// # Telemetry
+//
+// gobreaker runs OnStateChange under its mutex; the callback only queues the
+// change. It is reported after the call that caused it leaves gobreaker: as an
+// event (breaker_opened, breaker_half_opened, breaker_closed) through
+// paved.Emit on that call, and as the resilience.breaker.state gauge through
+// the breaker's telemetry (WithTelemetry; the call's pipeline telemetry is not
+// reachable from a Call). Rejections are breaker_rejected events. Changes made
+// outside a call (ForceOpen, ForceClosed, Auto, TripFor) are reported through
+// the breaker's telemetry for the pipeline it last served.
+//
+// # Manual control
+//
+// ForceOpen rejects everything, ForceClosed admits everything without
+// counting, and Auto returns to automatic control with a fresh, closed state.
+//
+// # Per key
+//
+// PerKey keeps one breaker per key (host, operation, tenant), created on
+// demand, at most MaxKeys of them (default 1024, least recently used evicted)
+// and dropped after IdleTimeout unused (default 10m), so hostile or
+// high-cardinality keys cannot exhaust memory. Per-key breakers report events
+// but not the gauge, whose cardinality would be unbounded.
+//
+// Fleet-wide state shared through Redis lives in package
+// breaker/redisbreaker, so users who never need it never compile go-redis.
+//
+// The standard: DESIGN.md's outcome table and pipeline order (the breaker sits
+// inside retry, so one failing attempt counts once); REFERENCE.md "Circuit
+// breaker".
+package breaker

@@ -1,0 +1,23 @@
+package breaker
+
+import "errors"
+
+// ErrOpen is returned, wrapped by paved.NewRejection, when the breaker is open
+// (or forced open). errors.Is(err, paved.ErrRejected) holds for it, and
+// paved.RetryAfter(err) gives the remaining open time (0 when forced open,
+// because nobody knows when an operator will close it).
+var ErrOpen = errors.New("breaker: open")
+
+// ErrTooManyRequests is returned, wrapped by paved.NewRejection, when the
+// breaker is half-open and all its probe calls are already admitted. It
+// matches paved.ErrRejected; it carries no RetryAfter hint, because the probes
+// decide when the breaker closes.
+var ErrTooManyRequests = errors.New("breaker: too many requests while half-open")
+
+// errFailure, errExcluded are what the middleware reports to gobreaker's
+// two-step done(err): the classifier has already decided, so gobreaker only
+// needs to tell three values apart.
+var (
+	errFailure  = errors.New("breaker: failure")
+	errExcluded = errors.New("breaker: excluded")
+)

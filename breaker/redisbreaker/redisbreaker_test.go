@@ -1,0 +1,286 @@
+package redisbreaker_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/breaker"
+	"github.com/paved-go/paved/breaker/redisbreaker"
+	"github.com/paved-go/paved/telemetry"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var (
+	errDown = errors.New("dependency down")
+	okOp    = func(context.Context) error { return nil }
+	failOp  = func(context.Context) error { return errDown }
+)
+
+func TestNewValidates(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer c.Close()
+	_, err := redisbreaker.New(c, "x", redisbreaker.WithSyncPeriod(time.Millisecond))
+	assert.EqualError(t, err, "redisbreaker: SyncPeriod must be 10ms..10s, got 1ms")
+	_, err = redisbreaker.New(nil, "x")
+	assert.Error(t, err)
+	_, err = redisbreaker.New(c, "x", redisbreaker.WithBreakerOptions(breaker.WithMinCalls(0)))
+	assert.ErrorContains(t, err, "MinCalls")
+}
+
+// Three instances, each seeing too few failures to trip alone, trip together
+// on the fleet's counts, all within a second.
+func TestFleetOpensTogether(t *testing.T) {
+	client := newClient(t)
+	pfx := prefix(t)
+	synced := make(chan struct{}, 64)
+	var bs []*redisbreaker.Breaker
+	var ps []*paved.Pipeline
+	for i := range 3 {
+		b, err := redisbreaker.New(client, "payments",
+			redisbreaker.WithKeyPrefix(pfx),
+			redisbreaker.WithSyncPeriod(200*time.Millisecond),
+			redisbreaker.WithSyncFunc(func(redisbreaker.SyncResult) {
+				select {
+				case synced <- struct{}{}:
+				default:
+				}
+			}),
+			redisbreaker.WithBreakerOptions(breaker.WithMinCalls(20), breaker.WithFailureRatio(0.5)))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = b.Close() })
+		bs = append(bs, b)
+		ps = append(ps, paved.New(fmt.Sprint("instance-", i), b))
+	}
+
+	for _, p := range ps {
+		for range 10 {
+			require.ErrorIs(t, p.Run(context.Background(), failOp), errDown)
+		}
+	}
+	start := time.Now()
+	for _, b := range bs {
+		require.Equal(t, breaker.StateClosed, b.State(), "10 failures are below each instance's min calls")
+	}
+
+	allOpen := func() bool {
+		for _, b := range bs {
+			if b.State() != breaker.StateOpen {
+				return false
+			}
+		}
+		return true
+	}
+	timeout := time.After(2 * time.Second)
+	for !allOpen() {
+		select {
+		case <-synced:
+		case <-timeout:
+			t.Fatalf("instances not open after 2s: %v %v %v", bs[0].State(), bs[1].State(), bs[2].State())
+		}
+	}
+	elapsed := time.Since(start)
+	t.Logf("all three instances open %v after the outage", elapsed)
+	assert.Less(t, elapsed, time.Second)
+
+	for _, p := range ps {
+		err := p.Run(context.Background(), okOp)
+		require.ErrorIs(t, err, breaker.ErrOpen)
+		d, _ := paved.RetryAfter(err)
+		assert.Greater(t, d, 3*time.Second)
+	}
+}
+
+// A healthy fleet stays closed: the counts are shared, the ratio is not met.
+func TestFleetBelowRatioStaysClosed(t *testing.T) {
+	client := newClient(t)
+	pfx := prefix(t)
+	synced := make(chan redisbreaker.SyncResult, 64)
+	b, err := redisbreaker.New(client, "inv", redisbreaker.WithKeyPrefix(pfx),
+		redisbreaker.WithSyncPeriod(20*time.Millisecond),
+		redisbreaker.WithSyncFunc(func(r redisbreaker.SyncResult) { synced <- r }))
+	require.NoError(t, err)
+	defer b.Close()
+	p := paved.New("p", b)
+	for range 30 {
+		_ = p.Run(context.Background(), okOp)
+	}
+	for range 10 {
+		_ = p.Run(context.Background(), failOp)
+	}
+	var r redisbreaker.SyncResult
+	for r.Total < 40 {
+		select {
+		case r = <-synced:
+			require.NoError(t, r.Err)
+		case <-time.After(2 * time.Second):
+			t.Fatal("no sync")
+		}
+	}
+	assert.EqualValues(t, 40, r.Total)
+	assert.EqualValues(t, 10, r.Failures)
+	assert.Zero(t, r.Open)
+	assert.Equal(t, breaker.StateClosed, b.State())
+}
+
+func TestUnreachableRedisNeverFailsACall(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 50 * time.Millisecond})
+	defer client.Close()
+	var logs syncBuffer
+	tel := telemetry.New(telemetry.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	synced := make(chan redisbreaker.SyncResult, 64)
+	b, err := redisbreaker.New(client, "dep", redisbreaker.WithSyncPeriod(20*time.Millisecond),
+		redisbreaker.WithSyncFunc(func(r redisbreaker.SyncResult) {
+			select {
+			case synced <- r:
+			default:
+			}
+		}),
+		redisbreaker.WithBreakerOptions(breaker.WithTelemetry(tel)))
+	require.NoError(t, err)
+	defer b.Close()
+	p := paved.New("p", b, paved.WithTelemetry(tel))
+
+	for i := range 3 {
+		r := <-synced
+		require.Error(t, r.Err, "sync %d", i)
+		for range 50 {
+			require.NoError(t, p.Run(context.Background(), okOp))
+		}
+		for range 5 {
+			require.ErrorIs(t, p.Run(context.Background(), failOp), errDown)
+		}
+	}
+	assert.Equal(t, breaker.StateClosed, b.State())
+	assert.Contains(t, logs.String(), redisbreaker.EventFleetUnavailable)
+}
+
+// Redis goes away mid-test (a proxy in front of it is closed) and comes back:
+// calls the local state admits keep working, the loss and the return are
+// reported, and sharing resumes.
+func TestRedisLostAndRestored(t *testing.T) {
+	newClient(t) // skips without Redis
+	px := startProxy(t, "127.0.0.1:0", redisAddr())
+	addr := px.addr()
+	client := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
+	defer client.Close()
+	var logs syncBuffer
+	tel := telemetry.New(telemetry.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	synced := make(chan redisbreaker.SyncResult, 1)
+	b, err := redisbreaker.New(client, "dep", redisbreaker.WithKeyPrefix(prefix(t)),
+		redisbreaker.WithSyncPeriod(20*time.Millisecond),
+		redisbreaker.WithSyncFunc(func(r redisbreaker.SyncResult) {
+			select {
+			case synced <- r:
+			default:
+			}
+		}),
+		redisbreaker.WithBreakerOptions(breaker.WithTelemetry(tel)))
+	require.NoError(t, err)
+	defer b.Close()
+	p := paved.New("p", b, paved.WithTelemetry(tel))
+
+	waitFor := func(wantErr bool) {
+		t.Helper()
+		deadline := time.After(3 * time.Second)
+		for {
+			select {
+			case r := <-synced:
+				if (r.Err != nil) == wantErr {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no sync with error=%v", wantErr)
+			}
+			require.NoError(t, p.Run(context.Background(), okOp))
+		}
+	}
+	waitFor(false)
+	px.close()
+	waitFor(true)
+	for range 100 {
+		require.NoError(t, p.Run(context.Background(), okOp))
+	}
+	assert.Contains(t, logs.String(), redisbreaker.EventFleetUnavailable)
+	startProxy(t, addr, redisAddr())
+	waitFor(false)
+	assert.Contains(t, logs.String(), redisbreaker.EventFleetRestored)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// proxy forwards TCP connections to Redis until closed, so a test can take
+// Redis away without stopping the shared server.
+type proxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+	wg    sync.WaitGroup
+	once  sync.Once
+}
+
+func startProxy(t *testing.T, listen, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", listen)
+	require.NoError(t, err)
+	px := &proxy{ln: ln}
+	px.wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			px.mu.Lock()
+			px.conns = append(px.conns, c, u)
+			px.mu.Unlock()
+			px.wg.Go(func() { _, _ = io.Copy(u, c); _ = u.Close() })
+			px.wg.Go(func() { _, _ = io.Copy(c, u); _ = c.Close() })
+		}
+	})
+	t.Cleanup(px.close)
+	return px
+}
+
+func (px *proxy) addr() string { return px.ln.Addr().String() }
+
+func (px *proxy) close() {
+	px.once.Do(func() {
+		_ = px.ln.Close()
+		px.mu.Lock()
+		for _, c := range px.conns {
+			_ = c.Close()
+		}
+		px.mu.Unlock()
+		px.wg.Wait()
+	})
+}

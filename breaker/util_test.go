@@ -1,0 +1,5 @@
+package breaker_test
+
+import "runtime"
+
+func runtimeGosched() { runtime.Gosched() }
