@@ -36,7 +36,7 @@ func TestGRPCRetryLoad(t *testing.T) {
 		minSuccess  float64
 		maxAttempts float64
 	}{
-		{"5% UNAVAILABLE", 0.05, 4000, 0.999, 1.10},
+		{"5% UNAVAILABLE", 0.05, 8000, 0.999, 1.10},
 		{"30% UNAVAILABLE", 0.30, 5000, 0, 1.15},
 		{"down", 1, 10000, 0, 1.15},
 	}
