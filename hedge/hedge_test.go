@@ -14,8 +14,8 @@ import (
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/hedge"
 	"github.com/paved-go/paved/internal/clock"
-	"github.com/paved-go/paved/internal/testevents"
 	"github.com/paved-go/paved/telemetry"
+	"github.com/paved-go/paved/telemetry/telemetrytest"
 )
 
 var epoch = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -97,7 +97,7 @@ func TestNewValidates(t *testing.T) {
 
 func TestHedgeWinsLoserCanceled(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(100*time.Millisecond), hedge.WithClock(fake)))
 	rec := newRecorder()
 	type out struct {
@@ -138,7 +138,7 @@ func TestHedgeWinsLoserCanceled(t *testing.T) {
 
 func TestFastFirstAttemptNoHedge(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(time.Second), hedge.WithClock(fake)))
 	v, err := paved.Do(context.Background(), p, func(ctx context.Context) (int, error) { return 7, nil })
 	require.NoError(t, err)
@@ -149,7 +149,7 @@ func TestFastFirstAttemptNoHedge(t *testing.T) {
 
 func TestTransientStartsNextHedgeAtOnce(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithClock(fake)))
 	rec := newRecorder()
 	call, err := p.Execute(context.Background(), rec.op(func(n int, ctx context.Context) error {
@@ -246,7 +246,7 @@ func TestCallerCancelReturnsPromptly(t *testing.T) {
 // whose first attempt fails hedge 10 times; the others return the failure.
 func TestBudgetLimitsHedges(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(time.Hour),
 		hedge.WithBudget(0, 1), hedge.WithClock(fake)))
 	failed := 0
@@ -269,7 +269,7 @@ func TestBudgetLimitsHedges(t *testing.T) {
 // attempts, a hedge waits 20ms rather than the fallback.
 func TestAdaptiveDelay(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(
 		hedge.WithAdaptiveDelay(0.95, 10, time.Hour), hedge.WithoutBudget(), hedge.WithClock(fake)))
 	for range 10 {

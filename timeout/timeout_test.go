@@ -11,8 +11,8 @@ import (
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/internal/clock"
-	"github.com/paved-go/paved/internal/testevents"
 	"github.com/paved-go/paved/telemetry"
+	"github.com/paved-go/paved/telemetry/telemetrytest"
 	"github.com/paved-go/paved/timeout"
 )
 
@@ -45,7 +45,7 @@ func blockingOp(started chan<- context.Context) paved.Op {
 
 func TestOwnDeadlineFires(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), timeout.MustNew(time.Second, timeout.WithClock(fake)))
 	started := make(chan context.Context, 1)
 	done := make(chan error, 1)
@@ -95,7 +95,7 @@ func TestParentEndsCallErrorUnchanged(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := clock.NewFake(epoch)
-			events, tel := testevents.New()
+			events, tel := telemetrytest.New()
 			// The parent's deadline is the sooner one: the timeout passes
 			// the parent through and must not claim its expiry.
 			parent, cancel := fake.WithTimeout(context.Background(), time.Second)
