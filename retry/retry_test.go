@@ -399,3 +399,29 @@ func TestSuccessPathAllocs(t *testing.T) {
 	got := testing.AllocsPerRun(100, func() { _ = p.Run(ctx, nop) })
 	assert.Equal(t, base, got)
 }
+
+// A retry whose wait the caller cancels spends nothing from the budget: the
+// only token left still serves the next call.
+func TestCanceledWaitSpendsNoBudget(t *testing.T) {
+	fake := clock.NewFake(epoch)
+	// ratio 0, 0.1 per second over the 10s window: one retry in all.
+	p := paved.New("t", retry.MustNew(retry.WithClock(fake), retry.WithBudget(0, 0.1),
+		retry.WithBackoffFunc(func(int, time.Duration) time.Duration { return time.Second })))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, func(context.Context) error { return errUnavailable }) }()
+	fake.BlockUntil(1) // waiting for the retry
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+
+	var attempts atomic.Int32
+	err := run(t, fake, time.Second, p, context.Background(), func(context.Context) error {
+		if attempts.Add(1) == 1 {
+			return errUnavailable
+		}
+		return nil
+	})
+	require.NoError(t, err, "the token is still there")
+	assert.Equal(t, int32(2), attempts.Load())
+}
