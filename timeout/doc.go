@@ -14,7 +14,10 @@
 //   - Only its own deadline is reported as its own: the error is ErrTimeout,
 //     which errors.Is also matches context.DeadlineExceeded, and a
 //     telemetry.EventTimeout event is emitted. When the parent's deadline or
-//     cancellation ended the call, the Op's error is returned unchanged.
+//     cancellation ended the call, the Op's error is returned unchanged, and
+//     so is an error that only landed after the deadline without being caused
+//     by it: one that is not a context error and that the call's classifier
+//     calls neither Canceled nor Transient (a Permanent 400, a refusal).
 //   - A successful result wins even if the deadline passed while it landed.
 //   - The context of an attempt whose result is kept (an HTTP response whose
 //     body is still being read) stays alive until the result is released
