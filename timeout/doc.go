@@ -20,8 +20,12 @@
 //     calls neither Canceled nor Transient (a Permanent 400, a refusal).
 //   - A successful result wins even if the deadline passed while it landed.
 //   - The context of an attempt whose result is kept (an HTTP response whose
-//     body is still being read) stays alive until the result is released
-//     (paved.Attempt.Hold); otherwise it is canceled when the Op returns.
+//     body is still being read) is not canceled until the result is released
+//     (paved.Attempt.Hold); otherwise it is canceled when the Op returns. Its
+//     deadline still fires, though: reading a body past the timeout is cut
+//     off with context.DeadlineExceeded, so a per-attempt timeout bounds the
+//     body read too. Stream large bodies under a total timeout (outside
+//     retry) or none.
 //
 // The timeout error classifies as paved.OutcomeTransient, so a retry outside a
 // per-attempt timeout tries again while the caller's deadline has room.
