@@ -12,8 +12,10 @@
 //
 // The delay is fixed (WithDelay) or adaptive (the default): the p95 of the
 // last 512 attempt latencies of the pipeline, once 100 were seen, and 100ms
-// until then. Hedged-away attempts count at the time they were canceled, so
-// the tail that hedging hides still shapes the delay.
+// until then. Only answers count (successes and Permanent results), not fast
+// failures, which would pull the delay down during an outage. Hedged-away
+// attempts count at the time they were canceled, so the tail that hedging
+// hides still shapes the delay.
 //
 // Only calls that are safe to repeat are hedged (paved.Call.SafeToRepeat);
 // others run once, as if there were no hedge. Hedges spend a budget like

@@ -105,10 +105,27 @@ func (w *wrapped) single(ctx context.Context) error {
 	}
 	start := w.cfg.clock.Now()
 	err := w.next(ctx)
-	if err == nil {
+	o := paved.OutcomeSuccess
+	if err != nil {
+		if c := paved.CallFrom(ctx); c != nil {
+			o = c.Classify(err)
+		} else {
+			o = paved.DefaultClassifier.Classify(err)
+		}
+	}
+	if answered(o) {
 		w.latency.Record(w.cfg.clock.Since(start))
 	}
 	return err
+}
+
+// answered reports whether an attempt's latency is the dependency's time to
+// answer, which the adaptive delay learns from: a success or a Permanent
+// answer. Failures are left out: a fast "unavailable" or "connection refused"
+// during an outage would pull the quantile down to the failure latency, and
+// hedges would fire at once just when the dependency is weakest.
+func answered(o paved.Outcome) bool {
+	return o == paved.OutcomeSuccess || o == paved.OutcomePermanent
 }
 
 // hedged is the state of one hedged call, owned by the caller's goroutine.
@@ -144,7 +161,7 @@ func (h *hedged) run() error {
 				panic(r.panicVal)
 			}
 			o := h.call.Classify(r.err)
-			if o != paved.OutcomeCanceled && h.w.latency != nil {
+			if answered(o) && h.w.latency != nil {
 				h.w.latency.Record(r.end.Sub(h.attempts[r.i].start))
 			}
 			if !o.Retryable() { // a success, or an answer another attempt cannot improve

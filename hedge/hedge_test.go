@@ -297,3 +297,39 @@ func TestAdaptiveDelay(t *testing.T) {
 	require.Len(t, ev, 1)
 	assert.Equal(t, "20", ev[0].Attrs[telemetry.AttrDelay])
 }
+
+// Fast failures do not teach the adaptive delay: calls whose first attempt
+// fails in 2ms and whose hedge answers in 20ms leave a delay of 20ms, not 2ms.
+func TestAdaptiveDelayIgnoresFailures(t *testing.T) {
+	fake := clock.NewFake(epoch)
+	events, tel := telemetrytest.New()
+	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(
+		hedge.WithAdaptiveDelay(0.5, 10, time.Hour), hedge.WithoutBudget(), hedge.WithClock(fake)))
+	for range 10 {
+		require.NoError(t, p.Run(context.Background(), func(ctx context.Context) error {
+			if paved.AttemptFrom(ctx).Number() == 1 {
+				fake.Advance(2 * time.Millisecond)
+				return errUnavailable
+			}
+			fake.Advance(20 * time.Millisecond)
+			return nil
+		}))
+	}
+	rec := newRecorder()
+	done := make(chan error, 1)
+	go func() {
+		done <- p.Run(context.Background(), rec.op(func(n int, ctx context.Context) error {
+			if n == 1 {
+				return slowUntilCanceled(ctx)
+			}
+			return nil
+		}))
+	}()
+	<-rec.started
+	fake.BlockUntil(1)
+	fake.Advance(20 * time.Millisecond)
+	require.NoError(t, <-done)
+	ev := events.Events(telemetry.EventHedge)
+	require.NotEmpty(t, ev)
+	assert.Equal(t, "20", ev[len(ev)-1].Attrs[telemetry.AttrDelay])
+}
