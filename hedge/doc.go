@@ -24,10 +24,22 @@
 //
 // Each attempt runs in its own goroutine with its own cancelable context, so a
 // call costs a goroutine, a channel and a timer more than a plain one (about
-// 2.5 µs and 10 allocations, BenchmarkHedgeSuccess). A panic in any
-// attempt is raised again in the caller's goroutine after the other attempts
-// were canceled. Losers may still be finishing when the call returns; they
-// have been canceled, and nothing waits for them.
+// 2.5 µs and 11 allocations, BenchmarkHedgeSuccess). Losers may still be
+// finishing when the call returns; they have been canceled, and nothing waits
+// for them.
+//
+// Panics: a panic in an attempt that lands while the call still waits ends
+// the call: the other attempts are canceled and the panic is raised again in
+// the caller's goroutine with the same value, so a recover there sees what
+// the Op panicked with; the attempt's own stack is logged at Error level
+// (the pipeline telemetry's logger, else slog's default), since the re-raised
+// panic shows the caller's. A panic in an attempt the call no longer waits
+// for (a loser canceled after another attempt won) is raised again in that
+// attempt's own goroutine once the call has returned, and so crashes the
+// program as an unrecovered panic in any goroutine does, with the stack of
+// where it panicked; it is never dropped. An attempt that calls
+// runtime.Goexit (t.FailNow) ends the caller's goroutine the same way when it
+// decides the call, and only its own goroutine otherwise.
 //
 // Defaults: adaptive delay p95 with 100 samples minimum and a 100ms
 // fallback; MaxHedges 1 (1..4); budget ratio 0.1, min_per_second 10. Hedging
