@@ -3,6 +3,7 @@ package hedge_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,10 +29,12 @@ type recorder struct {
 	ctxs      map[int]context.Context
 	discarded map[int]bool
 	started   chan int
+	discards  chan int // each attempt number once its result was discarded
 }
 
 func newRecorder() *recorder {
-	return &recorder{ctxs: map[int]context.Context{}, discarded: map[int]bool{}, started: make(chan int, 10)}
+	return &recorder{ctxs: map[int]context.Context{}, discarded: map[int]bool{},
+		started: make(chan int, 10), discards: make(chan int, 10)}
 }
 
 // op returns an Op whose attempt n behaves as behave(n, ctx) says; every
@@ -49,6 +52,7 @@ func (r *recorder) op(behave func(n int, ctx context.Context) error) paved.Op {
 			r.mu.Lock()
 			r.discarded[n] = true
 			r.mu.Unlock()
+			r.discards <- n
 		})
 		return err
 	}
@@ -127,8 +131,12 @@ func TestHedgeWinsLoserCanceled(t *testing.T) {
 	assert.NoError(t, rec.ctx(2).Err(), "the winner's context lives until its result is released")
 	o.call.Final().Release()
 	assert.ErrorIs(t, rec.ctx(2).Err(), context.Canceled)
-	require.Eventually(t, func() bool { return rec.wasDiscarded(1) }, 5*time.Second, time.Millisecond,
-		"the loser's result is discarded when it lands")
+	select {
+	case n := <-rec.discards:
+		assert.Equal(t, 1, n, "the loser's result is discarded when it lands")
+	case <-time.After(10 * time.Second): // a bound for failure only
+		t.Fatal("the loser's result was never discarded")
+	}
 	assert.False(t, rec.wasDiscarded(2))
 	ev := events.Events(telemetry.EventHedge)
 	require.Len(t, ev, 1)
@@ -207,10 +215,13 @@ func TestUnrepeatableNeverHedged(t *testing.T) {
 
 func TestPanicReraisedAfterCancel(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	p := paved.New("t", hedge.MustNew(hedge.WithDelay(10*time.Millisecond), hedge.WithClock(fake)))
+	quiet := telemetry.New(telemetry.WithLogger(slog.New(slog.DiscardHandler)))
+	p := paved.New("t", paved.WithTelemetry(quiet), hedge.MustNew(hedge.WithDelay(10*time.Millisecond), hedge.WithClock(fake)))
 	rec := newRecorder()
+	driven := make(chan struct{})
 	go func() {
-		require.Equal(t, 1, <-rec.started)
+		defer close(driven)
+		assert.Equal(t, 1, <-rec.started) // assert, not require: FailNow is for the test's goroutine
 		fake.BlockUntil(1)
 		fake.Advance(10 * time.Millisecond)
 	}()
@@ -222,6 +233,7 @@ func TestPanicReraisedAfterCancel(t *testing.T) {
 			panic("boom")
 		}))
 	})
+	<-driven
 	assert.ErrorIs(t, rec.ctx(1).Err(), context.Canceled, "the other attempt was canceled first")
 }
 
