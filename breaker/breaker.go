@@ -37,9 +37,14 @@ type Breaker struct {
 	cfg   config
 	attrs []attribute.KeyValue
 
-	cb        atomic.Pointer[cbreaker]
-	mode      atomic.Int32
-	openUntil atomic.Int64 // UnixNano on cfg.clk; 0: no open period of ours is running
+	cb   atomic.Pointer[cbreaker]
+	mode atomic.Int32
+	// origin is when the breaker was made, read from cfg.clk. Times are kept
+	// as durations since it (cfg.clk.Since), which use the monotonic clock:
+	// a wall-clock step (NTP, a VM resumed) neither stretches nor cuts an
+	// open period. UnixNano would drop the monotonic reading.
+	origin    time.Time
+	openUntil atomic.Int64 // since origin; 0: no open period of ours is running
 	// halfOpenLate is set when gobreaker went half-open while our open
 	// period still ran (a call passed our gate just before the trip); the
 	// half-opened event is reported when the period really ends.
@@ -75,9 +80,10 @@ func New(name string, opts ...Option) (*Breaker, error) {
 
 func newBreaker(name string, cfg config) *Breaker {
 	b := &Breaker{
-		name:  name,
-		cfg:   cfg,
-		attrs: []attribute.KeyValue{attribute.String(telemetry.AttrBreaker, name)},
+		name:   name,
+		cfg:    cfg,
+		attrs:  []attribute.KeyValue{attribute.String(telemetry.AttrBreaker, name)},
+		origin: cfg.clk.Now(),
 	}
 	seed := cfg.seed
 	if !cfg.seeded {
@@ -96,6 +102,9 @@ func MustNew(name string, opts ...Option) *Breaker {
 	}
 	return b
 }
+
+// now is the time on the breaker's clock, as a duration since its origin.
+func (b *Breaker) now() int64 { return int64(b.cfg.clk.Since(b.origin)) }
 
 // Name returns the breaker's name.
 func (b *Breaker) Name() string { return b.name }
@@ -137,7 +146,7 @@ func (b *Breaker) readyToTrip(c gobreaker.Counts) bool {
 }
 
 func (b *Breaker) onStateChange(to State) {
-	now := b.cfg.clk.Now().UnixNano()
+	now := b.now()
 	switch to {
 	case StateOpen:
 		d := b.jittered(b.cfg.openFor, -b.cfg.jitter)
@@ -147,7 +156,7 @@ func (b *Breaker) onStateChange(to State) {
 			d = max(d, b.jittered(t, 0))
 		}
 		b.halfOpenLate.Store(false)
-		b.openUntil.Store(now + int64(d))
+		b.openUntil.Store(max(1, now+int64(d))) // never 0, which means "not open"
 	case StateHalfOpen:
 		if u := b.openUntil.Load(); u != 0 && now < u {
 			b.halfOpenLate.Store(true)
@@ -194,7 +203,7 @@ func (b *Breaker) run(ctx context.Context, next paved.Op) (err error) {
 	}
 	// Closed: openUntil is 0 and the clock is not read at all.
 	if u := b.openUntil.Load(); u != 0 {
-		now := b.cfg.clk.Now().UnixNano()
+		now := b.now()
 		if now < u {
 			return b.reject(ctx, ErrOpen, time.Duration(u-now))
 		}
@@ -213,7 +222,7 @@ func (b *Breaker) run(ctx context.Context, next paved.Op) (err error) {
 	// A trip between our gate and Allow: gobreaker's 1ns open state has
 	// already passed, but our open period runs. Give the slot back.
 	if u := b.openUntil.Load(); u != 0 {
-		if now := b.cfg.clk.Now().UnixNano(); now < u {
+		if now := b.now(); now < u {
 			done(errExcluded)
 			return b.reject(ctx, ErrOpen, time.Duration(u-now))
 		}
@@ -272,7 +281,7 @@ func (b *Breaker) outcome(ctx context.Context, err error, start time.Time) error
 
 func (b *Breaker) remaining() time.Duration {
 	if u := b.openUntil.Load(); u != 0 {
-		if d := time.Duration(u - b.cfg.clk.Now().UnixNano()); d > 0 {
+		if d := time.Duration(u - b.now()); d > 0 {
 			return d
 		}
 	}

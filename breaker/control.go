@@ -47,7 +47,7 @@ func (b *Breaker) TripFor(d time.Duration) {
 	b.tripFor.Store(0)
 	// gobreaker was half-open with every probe slot taken, or already open:
 	// extend our open period to cover d.
-	until := b.cfg.clk.Now().Add(d).UnixNano()
+	until := max(1, b.now()+int64(d))
 	for {
 		u := b.openUntil.Load()
 		if u >= until {

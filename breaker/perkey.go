@@ -5,6 +5,7 @@ import (
 	"context"
 	"hash/maphash"
 	"sync"
+	"time"
 
 	"github.com/paved-go/paved"
 )
@@ -15,6 +16,7 @@ type Keyed struct {
 	keyFunc func(ctx context.Context) string
 	cfg     config
 	seed    maphash.Seed
+	origin  time.Time // keyedEntry.last is a duration since it (monotonic)
 
 	mu  sync.Mutex
 	lru *list.List // of *keyedEntry, most recently used first
@@ -24,7 +26,7 @@ type Keyed struct {
 type keyedEntry struct {
 	key  string
 	b    *Breaker
-	last int64 // UnixNano on cfg.clk of the last use
+	last int64 // when it was last used: cfg.clk.Since(Keyed.origin)
 }
 
 var _ paved.Middleware = (*Keyed)(nil)
@@ -42,7 +44,8 @@ func PerKey(keyFunc func(ctx context.Context) string, opts ...Option) (*Keyed, e
 		return nil, err
 	}
 	cfg.noGauge = true
-	return &Keyed{keyFunc: keyFunc, cfg: cfg, seed: maphash.MakeSeed(), lru: list.New(), m: map[string]*list.Element{}}, nil
+	return &Keyed{keyFunc: keyFunc, cfg: cfg, seed: maphash.MakeSeed(), origin: cfg.clk.Now(),
+		lru: list.New(), m: map[string]*list.Element{}}, nil
 }
 
 // MustPerKey is PerKey that panics on an invalid option.
@@ -74,7 +77,7 @@ func (k *Keyed) Len() int {
 }
 
 func (k *Keyed) get(key string) *Breaker {
-	now := k.cfg.clk.Now().UnixNano()
+	now := int64(k.cfg.clk.Since(k.origin))
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if el, ok := k.m[key]; ok {
