@@ -3,6 +3,7 @@ package breaker
 import (
 	"container/list"
 	"context"
+	"errors"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -38,7 +39,11 @@ var _ paved.Middleware = (*Keyed)(nil)
 // is evicted, losing its state) and one unused for IdleTimeout (default 10m)
 // is dropped, so hostile or high-cardinality keys cannot exhaust memory.
 // Per-key breakers report events but not the resilience.breaker.state gauge.
+// keyFunc must not be nil.
 func PerKey(keyFunc func(ctx context.Context) string, opts ...Option) (*Keyed, error) {
+	if keyFunc == nil {
+		return nil, errors.New("breaker: PerKey keyFunc must not be nil")
+	}
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
@@ -77,9 +82,10 @@ func (k *Keyed) Len() int {
 }
 
 func (k *Keyed) get(key string) *Breaker {
-	now := int64(k.cfg.clk.Since(k.origin))
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	// Read under the lock, so the list's order agrees with last.
+	now := int64(k.cfg.clk.Since(k.origin))
 	if el, ok := k.m[key]; ok {
 		e := el.Value.(*keyedEntry)
 		if now-e.last <= int64(k.cfg.idle) {
@@ -87,6 +93,11 @@ func (k *Keyed) get(key string) *Breaker {
 			k.lru.MoveToFront(el)
 			return e.b
 		}
+		// Idle: drop it here rather than leave it to the sweep, which stops at
+		// the first entry still in use and may not reach it. Left in the list,
+		// its later eviction would delete the new entry's mapping.
+		k.lru.Remove(el)
+		delete(k.m, key)
 	}
 	// Drop idle breakers from the cold end, then make room.
 	for el := k.lru.Back(); el != nil; el = k.lru.Back() {
