@@ -45,11 +45,14 @@ type Breaker struct {
 	// open period. UnixNano would drop the monotonic reading.
 	origin    time.Time
 	openUntil atomic.Int64 // since origin; 0: no open period of ours is running
-	// halfOpenLate is set when gobreaker went half-open while our open
-	// period still ran (a call passed our gate just before the trip); the
-	// half-opened event is reported when the period really ends.
-	halfOpenLate atomic.Bool
-	tripFor      atomic.Int64 // TripFor's duration while it trips gobreaker
+	// late is a state gobreaker went to while our open period still ran
+	// (half-open: a call passed our gate just before the trip; closed: a
+	// probe succeeded under TripFor's period), plus 1; 0: none. It is
+	// reported when the period really ends, so the last state reported is
+	// the state the breaker is in.
+	late    atomic.Int32
+	tripMu  sync.Mutex   // serializes TripFor, so readyToTrip sees its own tripFor
+	tripFor atomic.Int64 // TripFor's duration while it trips gobreaker
 	pipeline     atomic.Pointer[string]
 	pipelineTel  atomic.Pointer[telemetry.Telemetry] // the first pipeline's, when WithTelemetry was not given
 
@@ -155,11 +158,11 @@ func (b *Breaker) onStateChange(to State) {
 			// so no instance probes before the fleet's open state expires.
 			d = max(d, b.jittered(t, 0))
 		}
-		b.halfOpenLate.Store(false)
+		b.late.Store(0)
 		b.openUntil.Store(max(1, now+int64(d))) // never 0, which means "not open"
-	case StateHalfOpen:
+	default:
 		if u := b.openUntil.Load(); u != 0 && now < u {
-			b.halfOpenLate.Store(true)
+			b.late.Store(int32(to) + 1)
 			return
 		}
 	}
@@ -207,8 +210,10 @@ func (b *Breaker) run(ctx context.Context, next paved.Op) (err error) {
 		if now < u {
 			return b.reject(ctx, ErrOpen, time.Duration(u-now))
 		}
-		if b.openUntil.CompareAndSwap(u, 0) && b.halfOpenLate.Swap(false) {
-			b.enqueue(StateHalfOpen)
+		if b.openUntil.CompareAndSwap(u, 0) {
+			if s := b.late.Swap(0); s != 0 {
+				b.enqueue(State(s - 1))
+			}
 		}
 	}
 	done, gerr := b.cb.Load().Allow()
