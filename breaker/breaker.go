@@ -37,14 +37,22 @@ type Breaker struct {
 	cfg   config
 	attrs []attribute.KeyValue
 
-	cb        atomic.Pointer[cbreaker]
-	mode      atomic.Int32
-	openUntil atomic.Int64 // UnixNano on cfg.clk; 0: no open period of ours is running
-	// halfOpenLate is set when gobreaker went half-open while our open
-	// period still ran (a call passed our gate just before the trip); the
-	// half-opened event is reported when the period really ends.
-	halfOpenLate atomic.Bool
-	tripFor      atomic.Int64 // TripFor's duration while it trips gobreaker
+	cb   atomic.Pointer[cbreaker]
+	mode atomic.Int32
+	// origin is when the breaker was made, read from cfg.clk. Times are kept
+	// as durations since it (cfg.clk.Since), which use the monotonic clock:
+	// a wall-clock step (NTP, a VM resumed) neither stretches nor cuts an
+	// open period. UnixNano would drop the monotonic reading.
+	origin    time.Time
+	openUntil atomic.Int64 // since origin; 0: no open period of ours is running
+	// late is a state gobreaker went to while our open period still ran
+	// (half-open: a call passed our gate just before the trip; closed: a
+	// probe succeeded under TripFor's period), plus 1; 0: none. It is
+	// reported when the period really ends, so the last state reported is
+	// the state the breaker is in.
+	late    atomic.Int32
+	tripMu  sync.Mutex   // serializes TripFor, so readyToTrip sees its own tripFor
+	tripFor atomic.Int64 // TripFor's duration while it trips gobreaker
 	pipeline     atomic.Pointer[string]
 	pipelineTel  atomic.Pointer[telemetry.Telemetry] // the first pipeline's, when WithTelemetry was not given
 
@@ -75,9 +83,10 @@ func New(name string, opts ...Option) (*Breaker, error) {
 
 func newBreaker(name string, cfg config) *Breaker {
 	b := &Breaker{
-		name:  name,
-		cfg:   cfg,
-		attrs: []attribute.KeyValue{attribute.String(telemetry.AttrBreaker, name)},
+		name:   name,
+		cfg:    cfg,
+		attrs:  []attribute.KeyValue{attribute.String(telemetry.AttrBreaker, name)},
+		origin: cfg.clk.Now(),
 	}
 	seed := cfg.seed
 	if !cfg.seeded {
@@ -96,6 +105,9 @@ func MustNew(name string, opts ...Option) *Breaker {
 	}
 	return b
 }
+
+// now is the time on the breaker's clock, as a duration since its origin.
+func (b *Breaker) now() int64 { return int64(b.cfg.clk.Since(b.origin)) }
 
 // Name returns the breaker's name.
 func (b *Breaker) Name() string { return b.name }
@@ -137,7 +149,7 @@ func (b *Breaker) readyToTrip(c gobreaker.Counts) bool {
 }
 
 func (b *Breaker) onStateChange(to State) {
-	now := b.cfg.clk.Now().UnixNano()
+	now := b.now()
 	switch to {
 	case StateOpen:
 		d := b.jittered(b.cfg.openFor, -b.cfg.jitter)
@@ -146,11 +158,11 @@ func (b *Breaker) onStateChange(to State) {
 			// so no instance probes before the fleet's open state expires.
 			d = max(d, b.jittered(t, 0))
 		}
-		b.halfOpenLate.Store(false)
-		b.openUntil.Store(now + int64(d))
-	case StateHalfOpen:
+		b.late.Store(0)
+		b.openUntil.Store(max(1, now+int64(d))) // never 0, which means "not open"
+	default:
 		if u := b.openUntil.Load(); u != 0 && now < u {
-			b.halfOpenLate.Store(true)
+			b.late.Store(int32(to) + 1)
 			return
 		}
 	}
@@ -194,12 +206,14 @@ func (b *Breaker) run(ctx context.Context, next paved.Op) (err error) {
 	}
 	// Closed: openUntil is 0 and the clock is not read at all.
 	if u := b.openUntil.Load(); u != 0 {
-		now := b.cfg.clk.Now().UnixNano()
+		now := b.now()
 		if now < u {
 			return b.reject(ctx, ErrOpen, time.Duration(u-now))
 		}
-		if b.openUntil.CompareAndSwap(u, 0) && b.halfOpenLate.Swap(false) {
-			b.enqueue(StateHalfOpen)
+		if b.openUntil.CompareAndSwap(u, 0) {
+			if s := b.late.Swap(0); s != 0 {
+				b.enqueue(State(s - 1))
+			}
 		}
 	}
 	done, gerr := b.cb.Load().Allow()
@@ -213,7 +227,7 @@ func (b *Breaker) run(ctx context.Context, next paved.Op) (err error) {
 	// A trip between our gate and Allow: gobreaker's 1ns open state has
 	// already passed, but our open period runs. Give the slot back.
 	if u := b.openUntil.Load(); u != 0 {
-		if now := b.cfg.clk.Now().UnixNano(); now < u {
+		if now := b.now(); now < u {
 			done(errExcluded)
 			return b.reject(ctx, ErrOpen, time.Duration(u-now))
 		}
@@ -272,7 +286,7 @@ func (b *Breaker) outcome(ctx context.Context, err error, start time.Time) error
 
 func (b *Breaker) remaining() time.Duration {
 	if u := b.openUntil.Load(); u != 0 {
-		if d := time.Duration(u - b.cfg.clk.Now().UnixNano()); d > 0 {
+		if d := time.Duration(u - b.now()); d > 0 {
 			return d
 		}
 	}

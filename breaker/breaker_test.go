@@ -179,12 +179,19 @@ func TestHalfOpenAdmitsAtMostNInFlight(t *testing.T) {
 	var inFlight, maxInFlight, admitted, tooMany atomic.Int32
 	release := make(chan struct{})
 	var wg sync.WaitGroup
+	// settled counts down as each caller is admitted (inside its op) or
+	// comes back without having been admitted.
+	var settled sync.WaitGroup
+	settled.Add(callers)
 	start := make(chan struct{})
 	for range callers {
 		wg.Go(func() {
 			<-start
+			ran := false
 			err := h.p.Run(context.Background(), func(context.Context) error {
+				ran = true
 				admitted.Add(1)
+				settled.Done()
 				n := inFlight.Add(1)
 				for {
 					m := maxInFlight.Load()
@@ -196,6 +203,9 @@ func TestHalfOpenAdmitsAtMostNInFlight(t *testing.T) {
 				inFlight.Add(-1)
 				return nil
 			})
+			if !ran {
+				settled.Done()
+			}
 			if errors.Is(err, breaker.ErrTooManyRequests) {
 				tooMany.Add(1)
 				d, _ := paved.RetryAfter(err)
@@ -204,14 +214,7 @@ func TestHalfOpenAdmitsAtMostNInFlight(t *testing.T) {
 		})
 	}
 	close(start)
-	// Every caller either holds a probe slot or was refused; wait for that
-	// without sleeping: a bounded loop on the counters.
-	for i := 0; admitted.Load()+tooMany.Load() < callers; i++ {
-		require.Less(t, i, 10_000_000, "callers did not settle")
-		if i%1000 == 0 {
-			runtimeGosched()
-		}
-	}
+	settled.Wait() // every caller holds a probe slot or was refused
 	close(release)
 	wg.Wait()
 	assert.EqualValues(t, probes, admitted.Load())

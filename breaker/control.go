@@ -25,7 +25,7 @@ func (b *Breaker) ForceClosed() {
 // it the same way.
 func (b *Breaker) Auto() {
 	b.openUntil.Store(0)
-	b.halfOpenLate.Store(false)
+	b.late.Store(0)
 	b.cb.Store(b.newGobreaker()) // callbacks from the old instance are ignored
 	b.mode.Store(modeAuto)
 	b.report(context.Background(), StateClosed, false)
@@ -40,6 +40,10 @@ func (b *Breaker) TripFor(d time.Duration) {
 	if d <= 0 || b.mode.Load() != modeAuto {
 		return
 	}
+	// One at a time: a concurrent TripFor clearing tripFor while this one is
+	// inside Allow/done would leave gobreaker closed.
+	b.tripMu.Lock()
+	defer b.tripMu.Unlock()
 	b.tripFor.Store(int64(d))
 	if done, err := b.cb.Load().Allow(); err == nil {
 		done(errFailure) // readyToTrip sees tripFor and opens gobreaker
@@ -47,16 +51,21 @@ func (b *Breaker) TripFor(d time.Duration) {
 	b.tripFor.Store(0)
 	// gobreaker was half-open with every probe slot taken, or already open:
 	// extend our open period to cover d.
-	until := b.cfg.clk.Now().Add(d).UnixNano()
+	until := max(1, b.now()+int64(d))
 	for {
 		u := b.openUntil.Load()
 		if u >= until {
 			break
 		}
 		if b.openUntil.CompareAndSwap(u, until) {
-			if u == 0 { // gobreaker stayed half-open: report the gate as an open period
-				b.halfOpenLate.Store(true)
+			if u == 0 {
+				// gobreaker was not tripped (half-open with every probe slot
+				// taken): our gate is the open period. When it ends, report
+				// the state gobreaker is in then, which a change during the
+				// gate (onStateChange, from now on) records in late itself;
+				// State is read after the gate was set, so it is no older.
 				b.enqueue(StateOpen)
+				b.late.CompareAndSwap(0, int32(fromGobreaker(b.cb.Load().State()))+1)
 			}
 			break
 		}

@@ -50,6 +50,9 @@
 // its jitter, half-open admission and slow calls are therefore all tested on a
 // fake clock; only gobreaker's window buckets run on the real clock. In the
 // closed state the check is one atomic load, and the clock is not read.
+// Open periods and PerKey's idle times are elapsed time (Clock.Since, the
+// monotonic reading), so a step of the wall clock neither stretches nor cuts
+// them.
 //
 // # Telemetry
 //

@@ -3,8 +3,10 @@ package breaker
 import (
 	"container/list"
 	"context"
+	"errors"
 	"hash/maphash"
 	"sync"
+	"time"
 
 	"github.com/paved-go/paved"
 )
@@ -15,6 +17,7 @@ type Keyed struct {
 	keyFunc func(ctx context.Context) string
 	cfg     config
 	seed    maphash.Seed
+	origin  time.Time // keyedEntry.last is a duration since it (monotonic)
 
 	mu  sync.Mutex
 	lru *list.List // of *keyedEntry, most recently used first
@@ -24,7 +27,7 @@ type Keyed struct {
 type keyedEntry struct {
 	key  string
 	b    *Breaker
-	last int64 // UnixNano on cfg.clk of the last use
+	last int64 // when it was last used: cfg.clk.Since(Keyed.origin)
 }
 
 var _ paved.Middleware = (*Keyed)(nil)
@@ -36,13 +39,18 @@ var _ paved.Middleware = (*Keyed)(nil)
 // is evicted, losing its state) and one unused for IdleTimeout (default 10m)
 // is dropped, so hostile or high-cardinality keys cannot exhaust memory.
 // Per-key breakers report events but not the resilience.breaker.state gauge.
+// keyFunc must not be nil.
 func PerKey(keyFunc func(ctx context.Context) string, opts ...Option) (*Keyed, error) {
+	if keyFunc == nil {
+		return nil, errors.New("breaker: PerKey keyFunc must not be nil")
+	}
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
 	cfg.noGauge = true
-	return &Keyed{keyFunc: keyFunc, cfg: cfg, seed: maphash.MakeSeed(), lru: list.New(), m: map[string]*list.Element{}}, nil
+	return &Keyed{keyFunc: keyFunc, cfg: cfg, seed: maphash.MakeSeed(), origin: cfg.clk.Now(),
+		lru: list.New(), m: map[string]*list.Element{}}, nil
 }
 
 // MustPerKey is PerKey that panics on an invalid option.
@@ -74,9 +82,10 @@ func (k *Keyed) Len() int {
 }
 
 func (k *Keyed) get(key string) *Breaker {
-	now := k.cfg.clk.Now().UnixNano()
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	// Read under the lock, so the list's order agrees with last.
+	now := int64(k.cfg.clk.Since(k.origin))
 	if el, ok := k.m[key]; ok {
 		e := el.Value.(*keyedEntry)
 		if now-e.last <= int64(k.cfg.idle) {
@@ -84,6 +93,11 @@ func (k *Keyed) get(key string) *Breaker {
 			k.lru.MoveToFront(el)
 			return e.b
 		}
+		// Idle: drop it here rather than leave it to the sweep, which stops at
+		// the first entry still in use and may not reach it. Left in the list,
+		// its later eviction would delete the new entry's mapping.
+		k.lru.Remove(el)
+		delete(k.m, key)
 	}
 	// Drop idle breakers from the cold end, then make room.
 	for el := k.lru.Back(); el != nil; el = k.lru.Back() {

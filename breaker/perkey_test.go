@@ -66,3 +66,36 @@ func TestPerKeyBounds(t *testing.T) {
 	_, err := breaker.PerKey(keyOf, breaker.WithMaxKeys(0))
 	assert.ErrorContains(t, err, "MaxKeys must be 1..1048576, got 0")
 }
+
+// An idle key used again gets a fresh breaker, and its old entry goes at
+// once. Left in the LRU list (the sweep stops at the first entry still in
+// use), the old entry's later eviction deleted the new entry's mapping and
+// lost its state. The fake clock set back stands in for what a clock read
+// outside the lock could do: a list whose order disagrees with last use.
+func TestPerKeyIdleEntryReplaced(t *testing.T) {
+	clk := newFake()
+	start := clk.Now()
+	k := breaker.MustPerKey(keyOf, breaker.WithClock(clk), breaker.WithIdleTimeout(time.Minute),
+		breaker.WithConsecutiveFailures(1), breaker.WithOpenDuration(time.Hour))
+	p := paved.New("t", k)
+
+	clk.Set(start.Add(10 * time.Minute))
+	require.NoError(t, p.Run(withKey("b"), okOp)) // b: last 10m
+	clk.Set(start)
+	require.NoError(t, p.Run(withKey("k"), okOp)) // k: last 0, in front of b
+	clk.Set(start.Add(10*time.Minute + 30*time.Second))
+	require.ErrorIs(t, p.Run(withKey("k"), fail), errBoom) // k idle: a new breaker, now open
+	clk.Set(start.Add(11*time.Minute + 30*time.Second))
+	require.ErrorIs(t, p.Run(withKey("k"), okOp), breaker.ErrOpen)
+	clk.Set(start.Add(12 * time.Minute))
+	require.NoError(t, p.Run(withKey("c"), okOp)) // sweeps b (and the old k, if kept)
+
+	assert.ErrorIs(t, p.Run(withKey("k"), okOp), breaker.ErrOpen, "k's open breaker is still k's")
+	assert.Equal(t, 2, k.Len(), "k and c")
+}
+
+func TestPerKeyNilKeyFunc(t *testing.T) {
+	_, err := breaker.PerKey(nil)
+	assert.EqualError(t, err, "breaker: PerKey keyFunc must not be nil")
+	assert.Panics(t, func() { breaker.MustPerKey(nil) })
+}

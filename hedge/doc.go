@@ -14,20 +14,36 @@
 //
 // The delay is fixed (WithDelay) or adaptive (the default): the p95 of the
 // last 512 attempt latencies of the pipeline, once 100 were seen, and 100ms
-// until then. Hedged-away attempts count at the time they were canceled, so
-// the tail that hedging hides still shapes the delay.
+// until then. Only answers count (successes and Permanent results), not fast
+// failures, which would pull the delay down during an outage. Hedged-away
+// attempts count at the time they were canceled, so the tail that hedging
+// hides still shapes the delay.
 //
-// Only calls that are safe to repeat are hedged (paved.Call.SafeToRepeat);
-// others run once, as if there were no hedge. Hedges spend a budget like
+// Only calls whose attempts may run at once are hedged (paved.Call.Concurrent:
+// safe to repeat and not Sequential — a POST made safe by an Idempotency-Key is
+// retried but never hedged, since a server answers a concurrent repeat with
+// 409); others run once, as if there were no hedge. Hedges spend a budget like
 // retries do: at most 10% of the calls of the last 10 seconds, plus 10 per
 // second.
 //
 // Each attempt runs in its own goroutine with its own cancelable context, so a
 // call costs a goroutine, a channel and a timer more than a plain one (about
-// 2.5 µs and 10 allocations, BenchmarkHedgeSuccess). A panic in any
-// attempt is raised again in the caller's goroutine after the other attempts
-// were canceled. Losers may still be finishing when the call returns; they
-// have been canceled, and nothing waits for them.
+// 2.5 µs and 11 allocations, BenchmarkHedgeSuccess). Losers may still be
+// finishing when the call returns; they have been canceled, and nothing waits
+// for them.
+//
+// Panics: a panic in an attempt that lands while the call still waits ends
+// the call: the other attempts are canceled and the panic is raised again in
+// the caller's goroutine with the same value, so a recover there sees what
+// the Op panicked with; the attempt's own stack is logged at Error level
+// (the pipeline telemetry's logger, else slog's default), since the re-raised
+// panic shows the caller's. A panic in an attempt the call no longer waits
+// for (a loser canceled after another attempt won) is raised again in that
+// attempt's own goroutine once the call has returned, and so crashes the
+// program as an unrecovered panic in any goroutine does, with the stack of
+// where it panicked; it is never dropped. An attempt that calls
+// runtime.Goexit (t.FailNow) ends the caller's goroutine the same way when it
+// decides the call, and only its own goroutine otherwise.
 //
 // Defaults: adaptive delay p95 with 100 samples minimum and a 100ms
 // fallback; MaxHedges 1 (1..4); budget ratio 0.1, min_per_second 10. Hedging

@@ -2,6 +2,11 @@ package hedge
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/paved-go/paved"
@@ -71,11 +76,22 @@ func (w *wrapped) delay() time.Duration {
 
 // result is what an attempt's goroutine reports.
 type result struct {
-	i        int
-	err      error
-	panicked bool
-	panicVal any
-	end      time.Time
+	i   int
+	err error
+	p   *attemptPanic // non-nil: the attempt panicked or called runtime.Goexit
+	end time.Time
+}
+
+// attemptPanic is an attempt that did not return: a panic, with its value and
+// the attempt's stack, or a runtime.Goexit (as t.FailNow does).
+type attemptPanic struct {
+	value  any
+	stack  []byte
+	goexit bool
+	// taken is set by the caller when it raises the panic itself, before the
+	// call is over; an attempt whose panic was not taken raises it again in
+	// its own goroutine.
+	taken atomic.Bool
 }
 
 // attempt is one started attempt of a hedged call.
@@ -94,7 +110,8 @@ func (w *wrapped) run(ctx context.Context) error {
 	if w.budget != nil {
 		w.budget.RecordCall()
 	}
-	h := &hedged{w: w, call: call, ctx: ctx, results: make(chan result, 1+w.cfg.maxHedges)}
+	h := &hedged{w: w, call: call, ctx: ctx, results: make(chan result, 1+w.cfg.maxHedges), over: make(chan struct{})}
+	defer close(h.over)
 	return h.run()
 }
 
@@ -105,10 +122,27 @@ func (w *wrapped) single(ctx context.Context) error {
 	}
 	start := w.cfg.clock.Now()
 	err := w.next(ctx)
-	if err == nil {
+	o := paved.OutcomeSuccess
+	if err != nil {
+		if c := paved.CallFrom(ctx); c != nil {
+			o = c.Classify(err)
+		} else {
+			o = paved.DefaultClassifier.Classify(err)
+		}
+	}
+	if answered(o) {
 		w.latency.Record(w.cfg.clock.Since(start))
 	}
 	return err
+}
+
+// answered reports whether an attempt's latency is the dependency's time to
+// answer, which the adaptive delay learns from: a success or a Permanent
+// answer. Failures are left out: a fast "unavailable" or "connection refused"
+// during an outage would pull the quantile down to the failure latency, and
+// hedges would fire at once just when the dependency is weakest.
+func answered(o paved.Outcome) bool {
+	return o == paved.OutcomeSuccess || o == paved.OutcomePermanent
 }
 
 // hedged is the state of one hedged call, owned by the caller's goroutine.
@@ -116,7 +150,8 @@ type hedged struct {
 	w        *wrapped
 	call     *paved.Call
 	ctx      context.Context
-	results  chan result // buffered for every attempt: no goroutine blocks on it
+	results  chan result   // buffered for every attempt: no goroutine blocks on it
+	over     chan struct{} // closed when the call returns (or panics)
 	attempts []attempt
 	pending  int
 }
@@ -139,12 +174,11 @@ func (h *hedged) run() error {
 		case r := <-h.results:
 			h.pending--
 			h.attempts[r.i].done = true
-			if r.panicked {
-				h.cancelAll(-1)
-				panic(r.panicVal)
+			if r.p != nil {
+				h.raise(r)
 			}
 			o := h.call.Classify(r.err)
-			if o != paved.OutcomeCanceled && h.w.latency != nil {
+			if answered(o) && h.w.latency != nil {
 				h.w.latency.Record(r.end.Sub(h.attempts[r.i].start))
 			}
 			if !o.Retryable() { // a success, or an answer another attempt cannot improve
@@ -199,19 +233,61 @@ func (h *hedged) start(a *paved.Attempt, actx context.Context) {
 	i := len(h.attempts)
 	h.attempts = append(h.attempts, attempt{a: a, cancel: cancel, start: h.w.cfg.clock.Now()})
 	h.pending++
-	clk, next, results := h.w.cfg.clock, h.w.next, h.results
+	clk, next, results, over := h.w.cfg.clock, h.w.next, h.results, h.over
 	go func() {
-		r := result{i: i, panicked: true}
+		r := result{i: i}
+		returned := false
 		defer func() {
-			if r.panicked {
-				r.panicVal = recover()
+			if !returned {
+				// recover() is nil only for runtime.Goexit: since Go 1.21
+				// panic(nil) panics with a *runtime.PanicNilError.
+				v := recover()
+				r.p = &attemptPanic{value: v, goexit: v == nil}
+				if v != nil {
+					r.p.stack = debug.Stack()
+				}
 			}
 			r.end = clk.Now()
 			results <- r
+			if r.p == nil || r.p.goexit {
+				return // a loser's Goexit ends only its own goroutine, as it would unhedged
+			}
+			<-over
+			if !r.p.taken.Load() {
+				// The call was decided without this attempt and nobody will
+				// read its result: crash, as a panic in any goroutine does,
+				// rather than let it vanish. Raised here, inside the deferred
+				// call, the panicking frames are still on the stack, so the
+				// crash report shows where the attempt panicked.
+				panic(r.p.value)
+			}
 		}()
 		r.err = next(actx)
-		r.panicked = false
+		returned = true
 	}()
+}
+
+// raise ends the call with r's panic (or Goexit), in the caller's goroutine
+// as if the attempt had run there, after the other attempts were canceled.
+// The panic value is unchanged; the attempt's own stack, which the re-raised
+// panic no longer shows, is logged at Error level (the pipeline telemetry's
+// logger, else slog's default).
+func (h *hedged) raise(r result) {
+	r.p.taken.Store(true)
+	h.cancelAll(-1)
+	if r.p.goexit {
+		runtime.Goexit()
+	}
+	log := h.call.Telemetry().Logger()
+	if log == nil {
+		log = slog.Default()
+	}
+	log.ErrorContext(h.ctx, "hedge: attempt panicked; raising it in the caller",
+		slog.String("pipeline", h.call.Pipeline()),
+		slog.Int("attempt", h.attempts[r.i].a.Number()),
+		slog.String("panic", fmt.Sprint(r.p.value)),
+		slog.String("stack", string(r.p.stack)))
+	panic(r.p.value)
 }
 
 // commit makes r's attempt the call's result: the others are canceled and

@@ -3,6 +3,7 @@ package hedge_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,8 +15,8 @@ import (
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/hedge"
 	"github.com/paved-go/paved/internal/clock"
-	"github.com/paved-go/paved/internal/testevents"
 	"github.com/paved-go/paved/telemetry"
+	"github.com/paved-go/paved/telemetry/telemetrytest"
 )
 
 var epoch = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -28,10 +29,12 @@ type recorder struct {
 	ctxs      map[int]context.Context
 	discarded map[int]bool
 	started   chan int
+	discards  chan int // each attempt number once its result was discarded
 }
 
 func newRecorder() *recorder {
-	return &recorder{ctxs: map[int]context.Context{}, discarded: map[int]bool{}, started: make(chan int, 10)}
+	return &recorder{ctxs: map[int]context.Context{}, discarded: map[int]bool{},
+		started: make(chan int, 10), discards: make(chan int, 10)}
 }
 
 // op returns an Op whose attempt n behaves as behave(n, ctx) says; every
@@ -49,6 +52,7 @@ func (r *recorder) op(behave func(n int, ctx context.Context) error) paved.Op {
 			r.mu.Lock()
 			r.discarded[n] = true
 			r.mu.Unlock()
+			r.discards <- n
 		})
 		return err
 	}
@@ -97,7 +101,7 @@ func TestNewValidates(t *testing.T) {
 
 func TestHedgeWinsLoserCanceled(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(100*time.Millisecond), hedge.WithClock(fake)))
 	rec := newRecorder()
 	type out struct {
@@ -127,8 +131,12 @@ func TestHedgeWinsLoserCanceled(t *testing.T) {
 	assert.NoError(t, rec.ctx(2).Err(), "the winner's context lives until its result is released")
 	o.call.Final().Release()
 	assert.ErrorIs(t, rec.ctx(2).Err(), context.Canceled)
-	require.Eventually(t, func() bool { return rec.wasDiscarded(1) }, 5*time.Second, time.Millisecond,
-		"the loser's result is discarded when it lands")
+	select {
+	case n := <-rec.discards:
+		assert.Equal(t, 1, n, "the loser's result is discarded when it lands")
+	case <-time.After(10 * time.Second): // a bound for failure only
+		t.Fatal("the loser's result was never discarded")
+	}
 	assert.False(t, rec.wasDiscarded(2))
 	ev := events.Events(telemetry.EventHedge)
 	require.Len(t, ev, 1)
@@ -138,7 +146,7 @@ func TestHedgeWinsLoserCanceled(t *testing.T) {
 
 func TestFastFirstAttemptNoHedge(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(time.Second), hedge.WithClock(fake)))
 	v, err := paved.Do(context.Background(), p, func(ctx context.Context) (int, error) { return 7, nil })
 	require.NoError(t, err)
@@ -149,7 +157,7 @@ func TestFastFirstAttemptNoHedge(t *testing.T) {
 
 func TestTransientStartsNextHedgeAtOnce(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithClock(fake)))
 	rec := newRecorder()
 	call, err := p.Execute(context.Background(), rec.op(func(n int, ctx context.Context) error {
@@ -207,10 +215,13 @@ func TestUnrepeatableNeverHedged(t *testing.T) {
 
 func TestPanicReraisedAfterCancel(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	p := paved.New("t", hedge.MustNew(hedge.WithDelay(10*time.Millisecond), hedge.WithClock(fake)))
+	quiet := telemetry.New(telemetry.WithLogger(slog.New(slog.DiscardHandler)))
+	p := paved.New("t", paved.WithTelemetry(quiet), hedge.MustNew(hedge.WithDelay(10*time.Millisecond), hedge.WithClock(fake)))
 	rec := newRecorder()
+	driven := make(chan struct{})
 	go func() {
-		require.Equal(t, 1, <-rec.started)
+		defer close(driven)
+		assert.Equal(t, 1, <-rec.started) // assert, not require: FailNow is for the test's goroutine
 		fake.BlockUntil(1)
 		fake.Advance(10 * time.Millisecond)
 	}()
@@ -222,6 +233,7 @@ func TestPanicReraisedAfterCancel(t *testing.T) {
 			panic("boom")
 		}))
 	})
+	<-driven
 	assert.ErrorIs(t, rec.ctx(1).Err(), context.Canceled, "the other attempt was canceled first")
 }
 
@@ -246,7 +258,7 @@ func TestCallerCancelReturnsPromptly(t *testing.T) {
 // whose first attempt fails hedge 10 times; the others return the failure.
 func TestBudgetLimitsHedges(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(time.Hour),
 		hedge.WithBudget(0, 1), hedge.WithClock(fake)))
 	failed := 0
@@ -269,7 +281,7 @@ func TestBudgetLimitsHedges(t *testing.T) {
 // attempts, a hedge waits 20ms rather than the fallback.
 func TestAdaptiveDelay(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(
 		hedge.WithAdaptiveDelay(0.95, 10, time.Hour), hedge.WithoutBudget(), hedge.WithClock(fake)))
 	for range 10 {
@@ -296,4 +308,40 @@ func TestAdaptiveDelay(t *testing.T) {
 	ev := events.Events(telemetry.EventHedge)
 	require.Len(t, ev, 1)
 	assert.Equal(t, "20", ev[0].Attrs[telemetry.AttrDelay])
+}
+
+// Fast failures do not teach the adaptive delay: calls whose first attempt
+// fails in 2ms and whose hedge answers in 20ms leave a delay of 20ms, not 2ms.
+func TestAdaptiveDelayIgnoresFailures(t *testing.T) {
+	fake := clock.NewFake(epoch)
+	events, tel := telemetrytest.New()
+	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(
+		hedge.WithAdaptiveDelay(0.5, 10, time.Hour), hedge.WithoutBudget(), hedge.WithClock(fake)))
+	for range 10 {
+		require.NoError(t, p.Run(context.Background(), func(ctx context.Context) error {
+			if paved.AttemptFrom(ctx).Number() == 1 {
+				fake.Advance(2 * time.Millisecond)
+				return errUnavailable
+			}
+			fake.Advance(20 * time.Millisecond)
+			return nil
+		}))
+	}
+	rec := newRecorder()
+	done := make(chan error, 1)
+	go func() {
+		done <- p.Run(context.Background(), rec.op(func(n int, ctx context.Context) error {
+			if n == 1 {
+				return slowUntilCanceled(ctx)
+			}
+			return nil
+		}))
+	}()
+	<-rec.started
+	fake.BlockUntil(1)
+	fake.Advance(20 * time.Millisecond)
+	require.NoError(t, <-done)
+	ev := events.Events(telemetry.EventHedge)
+	require.NotEmpty(t, ev)
+	assert.Equal(t, "20", ev[len(ev)-1].Attrs[telemetry.AttrDelay])
 }

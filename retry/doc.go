@@ -18,14 +18,17 @@
 // The budget: retries may add at most 10% of the calls of the last 10
 // seconds, plus 10 per second always allowed, so an outage cannot multiply the
 // load on the dependency (at most about 1.1 attempts per call once the floor
-// is spent). One budget per pipeline. The success path costs one atomic add
+// is spent). A retry is checked against the budget before its wait and
+// spends from it only when the wait is over, so a caller that gives up while
+// waiting spends nothing. One budget per pipeline. The success path costs one atomic add
 // and no allocation (BenchmarkRetrySuccess).
 //
 // Giving up on a retryable failure returns *ExhaustedError, which unwraps to
 // the last attempt's error and says how many attempts were made and why no
 // more were (Reason: max attempts, budget, deadline, pushback); it is also a
 // retries_exhausted event with the attribute resilience.retry.reason. Each
-// retry is a retry event carrying its delay and the error that caused it.
+// retry is a retry event, emitted when the wait is over and the attempt
+// starts, carrying its delay and the error that caused it.
 //
 // Attempts follow paved's contract: attempt 1 runs with the context the
 // retry was given, later ones with paved.Call.NewAttempt; the failed attempt

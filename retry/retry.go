@@ -107,16 +107,25 @@ func (w *wrapped) retry(ctx context.Context, err error) error {
 		if dl, ok := ctx.Deadline(); ok && dl.Sub(cfg.clock.Now()) < delay+cfg.minAttempt {
 			return w.exhausted(ctx, call, prev, n, ReasonDeadline, err)
 		}
-		if w.budget != nil && !w.budget.Withdraw() {
+		// The budget is checked now, so a call it refuses neither waits nor
+		// loses its result, but spent only after the wait: a caller that gives
+		// up while we wait spends nothing (cancellation storms must not drain
+		// the budget of everyone else).
+		if w.budget != nil && !w.budget.Allowed() {
 			return w.exhausted(ctx, call, prev, n, ReasonBudget, err)
 		}
 		if prev != nil {
 			prev.Discard() // free the failed response now: its connection can be reused
 		}
-		paved.Emit(ctx, telemetry.Event{Name: telemetry.EventRetry, Policy: "retry", Attempt: n + 1, Delay: delay, Err: err})
 		if serr := clock.Sleep(ctx, cfg.clock, delay); serr != nil {
 			return serr // the caller gave up while we waited
 		}
+		if w.budget != nil && !w.budget.Withdraw() {
+			// Spent by other calls while we waited. Rare; prev was discarded,
+			// so the caller gets the error without a result.
+			return w.exhausted(ctx, call, prev, n, ReasonBudget, err)
+		}
+		paved.Emit(ctx, telemetry.Event{Name: telemetry.EventRetry, Policy: "retry", Attempt: n + 1, Delay: delay, Err: err})
 		lastDelay = delay
 		actx := ctx
 		if call != nil {

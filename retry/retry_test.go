@@ -16,9 +16,9 @@ import (
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/internal/backoff"
 	"github.com/paved-go/paved/internal/clock"
-	"github.com/paved-go/paved/internal/testevents"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/telemetry"
+	"github.com/paved-go/paved/telemetry/telemetrytest"
 )
 
 var epoch = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -68,7 +68,7 @@ func runN(t *testing.T, fake *clock.Fake, others int, step time.Duration, p *pav
 }
 
 // delays returns the delays of the retry events, in order.
-func delays(t *testing.T, events *testevents.Log) []time.Duration {
+func delays(t *testing.T, events *telemetrytest.Log) []time.Duration {
 	t.Helper()
 	var out []time.Duration
 	for _, e := range events.Events(telemetry.EventRetry) {
@@ -114,7 +114,7 @@ func TestDelaySequencesPerJitter(t *testing.T) {
 		t.Run(j.String(), func(t *testing.T) {
 			for seed := uint64(1); seed <= 5; seed++ {
 				fake := clock.NewFake(epoch)
-				events, tel := testevents.New()
+				events, tel := telemetrytest.New()
 				p := paved.New("t", paved.WithTelemetry(tel), retry.MustNew(
 					retry.WithMaxAttempts(10), retry.WithBackoff(base, maxD), retry.WithJitter(j),
 					retry.WithoutBudget(), retry.WithClock(fake), retry.WithRand(rand.NewPCG(seed, seed))))
@@ -153,7 +153,7 @@ func TestDelaySequencesPerJitter(t *testing.T) {
 
 func TestBackoffFunc(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), retry.MustNew(
 		retry.WithMaxAttempts(4), retry.WithBackoff(time.Millisecond, time.Second), retry.WithoutBudget(),
 		retry.WithClock(fake), retry.WithBackoffFunc(func(n int, _ time.Duration) time.Duration {
@@ -179,7 +179,7 @@ func TestPushback(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := clock.NewFake(epoch)
-			events, tel := testevents.New()
+			events, tel := telemetrytest.New()
 			p := paved.New("t", paved.WithTelemetry(tel), retry.MustNew(retry.WithClock(fake), retry.WithoutBudget(), retry.WithJitter(retry.JitterNone)))
 			err := run(t, fake, 10*time.Second, p, context.Background(), func(context.Context) error {
 				return paved.Mark(pushback{tt.push}, paved.OutcomeOverload)
@@ -245,7 +245,7 @@ func TestNotRetried(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			events, tel := testevents.New()
+			events, tel := telemetrytest.New()
 			p := paved.New("t", paved.WithTelemetry(tel), retry.MustNew(retry.WithClock(clock.NewFake(epoch))))
 			n := 0
 			err := p.Run(paved.WithCallInfo(context.Background(), tt.info), func(context.Context) error {
@@ -261,7 +261,7 @@ func TestNotRetried(t *testing.T) {
 
 func TestAttemptsContract(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), retry.MustNew(retry.WithClock(fake), retry.WithoutBudget()))
 	var discarded atomic.Int32
 	var seen []int
@@ -304,7 +304,7 @@ func TestAttemptsContract(t *testing.T) {
 
 func TestExhaustedError(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), retry.MustNew(retry.WithClock(fake), retry.WithoutBudget()))
 	call, err := p.Execute(context.Background(), func(ctx context.Context) error {
 		paved.AttemptFrom(ctx).SetResult(paved.AttemptFrom(ctx).Number(), nil)
@@ -346,7 +346,7 @@ func TestCanceledWhileWaiting(t *testing.T) {
 // ratio*calls + min_per_second*window.
 func TestBudgetUnderConcurrency(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), retry.MustNew(retry.WithClock(fake),
 		retry.WithBackoffFunc(func(int, time.Duration) time.Duration { return 0 })))
 	const calls, workers = 1008, 16
@@ -398,4 +398,30 @@ func TestSuccessPathAllocs(t *testing.T) {
 	base := testing.AllocsPerRun(100, func() { _ = empty.Run(ctx, nop) })
 	got := testing.AllocsPerRun(100, func() { _ = p.Run(ctx, nop) })
 	assert.Equal(t, base, got)
+}
+
+// A retry whose wait the caller cancels spends nothing from the budget: the
+// only token left still serves the next call.
+func TestCanceledWaitSpendsNoBudget(t *testing.T) {
+	fake := clock.NewFake(epoch)
+	// ratio 0, 0.1 per second over the 10s window: one retry in all.
+	p := paved.New("t", retry.MustNew(retry.WithClock(fake), retry.WithBudget(0, 0.1),
+		retry.WithBackoffFunc(func(int, time.Duration) time.Duration { return time.Second })))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, func(context.Context) error { return errUnavailable }) }()
+	fake.BlockUntil(1) // waiting for the retry
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+
+	var attempts atomic.Int32
+	err := run(t, fake, time.Second, p, context.Background(), func(context.Context) error {
+		if attempts.Add(1) == 1 {
+			return errUnavailable
+		}
+		return nil
+	})
+	require.NoError(t, err, "the token is still there")
+	assert.Equal(t, int32(2), attempts.Load())
 }

@@ -14,11 +14,18 @@
 //   - Only its own deadline is reported as its own: the error is ErrTimeout,
 //     which errors.Is also matches context.DeadlineExceeded, and a
 //     telemetry.EventTimeout event is emitted. When the parent's deadline or
-//     cancellation ended the call, the Op's error is returned unchanged.
+//     cancellation ended the call, the Op's error is returned unchanged, and
+//     so is an error that only landed after the deadline without being caused
+//     by it: one that is not a context error and that the call's classifier
+//     calls neither Canceled nor Transient (a Permanent 400, a refusal).
 //   - A successful result wins even if the deadline passed while it landed.
 //   - The context of an attempt whose result is kept (an HTTP response whose
-//     body is still being read) stays alive until the result is released
-//     (paved.Attempt.Hold); otherwise it is canceled when the Op returns.
+//     body is still being read) is not canceled until the result is released
+//     (paved.Attempt.Hold); otherwise it is canceled when the Op returns. Its
+//     deadline still fires, though: reading a body past the timeout is cut
+//     off with context.DeadlineExceeded, so a per-attempt timeout bounds the
+//     body read too. Stream large bodies under a total timeout (outside
+//     retry) or none.
 //
 // The timeout error classifies as paved.OutcomeTransient, so a retry outside a
 // per-attempt timeout tries again while the caller's deadline has room.

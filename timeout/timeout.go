@@ -2,6 +2,7 @@ package timeout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -71,14 +72,35 @@ func (t *Timeout) Wrap(next paved.Op) paved.Op {
 		}
 		tctx, cancel := t.clock.WithDeadline(ctx, deadline)
 		err := next(tctx)
-		if err != nil && ctx.Err() == nil && tctx.Err() == context.DeadlineExceeded {
-			// Our own deadline fired while the parent still had room.
+		if err != nil && ctx.Err() == nil && tctx.Err() == context.DeadlineExceeded && byDeadline(ctx, err) {
+			// Our own deadline fired while the parent still had room, and the
+			// error is what it caused.
 			err = &timeoutError{d: t.d, cause: err}
 			paved.Emit(ctx, telemetry.Event{Name: telemetry.EventTimeout, Policy: "timeout", Delay: t.d, Err: err})
 		}
 		hold(ctx, cancel)
 		return err
 	}
+}
+
+// byDeadline reports whether err is what a fired deadline makes an Op return:
+// a context error, something the call's classifier calls Canceled (a
+// transport's canceled request), or Transient, which covers transports whose
+// deadline error does not unwrap to the context's (a gRPC DEADLINE_EXCEEDED
+// status) and keeps its outcome as ErrTimeout. An answer that merely landed
+// after the deadline (a Permanent 400, a refusal, a fault) keeps its own
+// outcome: calling it a timeout would make it Transient, so retried and
+// counted by breakers.
+func byDeadline(ctx context.Context, err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	classify := paved.DefaultClassifier.Classify
+	if c := paved.CallFrom(ctx); c != nil {
+		classify = c.Classify
+	}
+	o := classify(err)
+	return o == paved.OutcomeCanceled || o == paved.OutcomeTransient
 }
 
 // hold keeps tctx alive for a result that is still being read (an HTTP body):

@@ -3,6 +3,7 @@ package timeout_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,8 +12,8 @@ import (
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/internal/clock"
-	"github.com/paved-go/paved/internal/testevents"
 	"github.com/paved-go/paved/telemetry"
+	"github.com/paved-go/paved/telemetry/telemetrytest"
 	"github.com/paved-go/paved/timeout"
 )
 
@@ -45,7 +46,7 @@ func blockingOp(started chan<- context.Context) paved.Op {
 
 func TestOwnDeadlineFires(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	events, tel := testevents.New()
+	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), timeout.MustNew(time.Second, timeout.WithClock(fake)))
 	started := make(chan context.Context, 1)
 	done := make(chan error, 1)
@@ -95,7 +96,7 @@ func TestParentEndsCallErrorUnchanged(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := clock.NewFake(epoch)
-			events, tel := testevents.New()
+			events, tel := telemetrytest.New()
 			// The parent's deadline is the sooner one: the timeout passes
 			// the parent through and must not claim its expiry.
 			parent, cancel := fake.WithTimeout(context.Background(), time.Second)
@@ -155,6 +156,47 @@ func TestSuccessWinsAfterDeadline(t *testing.T) {
 		return nil
 	})
 	assert.NoError(t, op(context.Background()))
+}
+
+// An answer that lands just after the deadline, but was not caused by it,
+// keeps its own outcome: a Permanent 400 must not become a Transient timeout
+// (retried, counted by breakers); a transport's deadline error still does.
+func TestErrorAfterDeadline(t *testing.T) {
+	errBadRequest := paved.Permanent(errors.New("400"))
+	errRefused := paved.NewRejection(errors.New("full"), 0)
+	errTransport := errors.New("connection reset") // unknown: Transient
+	tests := []struct {
+		name    string
+		err     error
+		timeout bool
+	}{
+		{"permanent", errBadRequest, false},
+		{"rejected", errRefused, false},
+		{"fault", paved.Mark(errors.New("bug"), paved.OutcomeFault), false},
+		{"deadline", context.DeadlineExceeded, true},
+		{"wrapped deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), true},
+		{"canceled", context.Canceled, true},
+		{"transient", errTransport, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := clock.NewFake(epoch)
+			events, tel := telemetrytest.New()
+			p := paved.New("t", paved.WithTelemetry(tel), timeout.MustNew(time.Second, timeout.WithClock(fake)))
+			err := p.Run(context.Background(), func(ctx context.Context) error {
+				fake.Advance(time.Second)
+				<-ctx.Done()
+				return tt.err
+			})
+			if tt.timeout {
+				assert.ErrorIs(t, err, timeout.ErrTimeout)
+				assert.Equal(t, 1, events.Count(telemetry.EventTimeout))
+				return
+			}
+			assert.Same(t, tt.err, err)
+			assert.Zero(t, events.Count(telemetry.EventTimeout))
+		})
+	}
 }
 
 func TestOpErrorBeforeDeadlineUnchanged(t *testing.T) {

@@ -26,11 +26,14 @@
 // breaker_fleet_restored when sharing resumes), and drops the counts it could
 // not share rather than adding them to a later second.
 //
-// Keys, under the prefix (default "paved:breaker:") and a hash tag of the
+// Two keys, under the prefix (default "paved:breaker:") and a hash tag of the
 // breaker's name, so that a Redis Cluster keeps them in one slot:
-// "<prefix>{name}:b:<unix second>" (hash t, f; expires after the window) and
-// "<prefix>{name}:open" (unix ms; expires an OpenDuration plus a window after
-// it is set).
+// "<prefix>{name}:counts" (a hash with fields t:<unix second> and
+// f:<unix second>, old seconds deleted as new ones are written; expires a
+// window after the last write) and "<prefix>{name}:open" (unix ms; expires an
+// OpenDuration plus a window after it is set). The script declares both and
+// touches no other key, as Redis requires, so it runs on Redis Cluster and
+// behind proxies that check script keys.
 //
 // Costs: on the call path, the local breaker plus two atomic adds; in the
 // background, one EVALSHA per sync period per instance.

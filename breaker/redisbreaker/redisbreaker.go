@@ -75,7 +75,7 @@ type Breaker struct {
 	local *breaker.Breaker
 	cfg   config
 	c     redis.UniversalClient
-	key   string
+	keys  []string // the sync script's KEYS: the counts hash and the open key
 	th    breaker.Thresholds
 
 	total, failed atomic.Int64
@@ -108,7 +108,8 @@ func New(client redis.UniversalClient, name string, opts ...Option) (*Breaker, e
 	case cfg.period < 10*time.Millisecond || cfg.period > 10*time.Second:
 		return nil, fmt.Errorf("redisbreaker: SyncPeriod must be 10ms..10s, got %v", cfg.period)
 	}
-	b := &Breaker{cfg: cfg, c: client, key: cfg.prefix + "{" + name + "}:", healthy: true}
+	key := cfg.prefix + "{" + name + "}:"
+	b := &Breaker{cfg: cfg, c: client, keys: []string{key + "counts", key + "open"}, healthy: true}
 	local, err := breaker.New(name, append(cfg.local, breaker.WithOutcomeFunc(b.count))...)
 	if err != nil {
 		return nil, err
@@ -170,7 +171,7 @@ func (b *Breaker) sync(ctx context.Context) {
 	sctx, cancel := context.WithTimeout(ctx, max(b.cfg.period, 100*time.Millisecond))
 	defer cancel()
 	win := int64((b.th.Window + time.Second - 1) / time.Second)
-	res, err := syncScript.Run(sctx, b.c, []string{b.key},
+	res, err := syncScript.Run(sctx, b.c, b.keys,
 		dt, df, win, b.th.MinCalls, strconv.FormatFloat(b.th.FailureRatio, 'f', -1, 64),
 		b.th.OpenDuration.Milliseconds()).Int64Slice()
 	if err == nil && len(res) != 4 {

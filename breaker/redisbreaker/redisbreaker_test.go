@@ -284,3 +284,72 @@ func (px *proxy) close() {
 		px.wg.Wait()
 	})
 }
+
+// The sync script touches only the keys it declares (Redis requires it, and
+// a Redis Cluster routes by them): after syncs that write counts and open
+// the fleet, the breaker's keys are exactly the counts hash and the open key,
+// and old seconds are deleted from the hash.
+func TestScriptKeysAreDeclared(t *testing.T) {
+	client := newClient(t)
+	pfx := prefix(t)
+	synced := make(chan redisbreaker.SyncResult, 64)
+	b, err := redisbreaker.New(client, "keys", redisbreaker.WithKeyPrefix(pfx),
+		redisbreaker.WithSyncPeriod(20*time.Millisecond),
+		redisbreaker.WithBreakerOptions(breaker.WithMinCalls(5), breaker.WithWindow(time.Second)),
+		redisbreaker.WithSyncFunc(func(r redisbreaker.SyncResult) { synced <- r }))
+	require.NoError(t, err)
+	defer b.Close()
+	p := paved.New("p", b)
+	for range 5 {
+		_ = p.Run(context.Background(), failOp)
+	}
+	for open := false; !open; {
+		select {
+		case r := <-synced:
+			require.NoError(t, r.Err)
+			open = r.Open > 0
+		case <-time.After(2 * time.Second):
+			t.Fatal("the fleet did not open")
+		}
+	}
+	keys, err := client.Keys(context.Background(), pfx+"*").Result()
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{pfx + "{keys}:counts", pfx + "{keys}:open"}, keys)
+
+}
+
+// Seconds that left the window are deleted from the counts hash as new ones
+// are written.
+func TestScriptDeletesOldSeconds(t *testing.T) {
+	client := newClient(t)
+	ctx := context.Background()
+	pfx := prefix(t)
+	ck := pfx + "{old}:counts"
+	now, err := client.Time(ctx).Result()
+	require.NoError(t, err)
+	old := fmt.Sprint(now.Unix() - 3)
+	require.NoError(t, client.HSet(ctx, ck, "t:"+old, 7, "f:"+old, 7, "c", now.Unix()-5).Err())
+
+	synced := make(chan redisbreaker.SyncResult, 64)
+	b, err := redisbreaker.New(client, "old", redisbreaker.WithKeyPrefix(pfx),
+		redisbreaker.WithSyncPeriod(20*time.Millisecond),
+		redisbreaker.WithBreakerOptions(breaker.WithWindow(time.Second)),
+		redisbreaker.WithSyncFunc(func(r redisbreaker.SyncResult) { synced <- r }))
+	require.NoError(t, err)
+	defer b.Close()
+	require.NoError(t, paved.New("p", b).Run(ctx, okOp))
+	for written := false; !written; {
+		select {
+		case r := <-synced:
+			require.NoError(t, r.Err)
+			written = r.Total > 0
+		case <-time.After(2 * time.Second):
+			t.Fatal("no sync")
+		}
+	}
+	fields, err := client.HKeys(ctx, ck).Result()
+	require.NoError(t, err)
+	assert.NotContains(t, fields, "t:"+old)
+	assert.NotContains(t, fields, "f:"+old)
+	assert.Contains(t, fields, "c")
+}

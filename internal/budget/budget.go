@@ -120,6 +120,18 @@ func (b *Budget) Withdraw() bool {
 	return true
 }
 
+// Allowed reports whether Withdraw would allow an extra attempt now, without
+// counting one: for a retry that checks before its backoff wait and withdraws
+// only once the wait is over, so a wait the caller cancels spends nothing.
+func (b *Budget) Allowed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sec := b.second()
+	b.rotateLocked(sec)
+	calls, retries := b.windowLocked(sec)
+	return float64(retries+1) <= b.ratio*float64(calls)+b.floor
+}
+
 // windowLocked returns the calls and extra attempts of the window ending at sec.
 // Calls made before the oldest slot started are not counted: the estimate
 // errs toward fewer retries.

@@ -117,3 +117,14 @@ func BenchmarkRecordCall(b *testing.B) {
 		bu.RecordCall()
 	}
 }
+
+func TestAllowedSpendsNothing(t *testing.T) {
+	fake := clock.NewFake(epoch)
+	b := budget.New(budget.Config{Ratio: 0, MinPerSecond: 0.1, Window: 10 * time.Second}, fake)
+	for range 3 {
+		assert.True(t, b.Allowed())
+	}
+	require.True(t, b.Withdraw())
+	assert.False(t, b.Allowed())
+	assert.False(t, b.Withdraw())
+}

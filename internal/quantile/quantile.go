@@ -53,12 +53,20 @@ func (t *Tracker) recompute(n uint64) {
 	}
 	defer t.computing.Store(false)
 	size := min(n, uint64(len(t.ring)))
-	s := make([]int64, size)
-	for i := range s {
-		s[i] = t.ring[i].Load()
+	s := make([]int64, 0, size)
+	for i := range size {
+		// A slot is claimed (n.Add) before it is stored, so a concurrent
+		// recorder's slot may still be empty. Samples are never 0 (Record
+		// clamps them to 1): a 0 is such a slot, not a sample.
+		if v := t.ring[i].Load(); v > 0 {
+			s = append(s, v)
+		}
+	}
+	if len(s) == 0 {
+		return
 	}
 	slices.Sort(s)
-	idx := int(math.Ceil(t.q*float64(size))) - 1
+	idx := int(math.Ceil(t.q*float64(len(s)))) - 1
 	idx = max(0, min(idx, len(s)-1))
 	t.cached.Store(s[idx])
 }

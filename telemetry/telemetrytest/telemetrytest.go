@@ -1,7 +1,4 @@
-// Package testevents captures the policy events a pipeline emits, for tests
-// that assert on telemetry without an OpenTelemetry SDK: it installs a slog
-// handler that records every "resilience <event>" log record.
-package testevents
+package telemetrytest
 
 import (
 	"context"

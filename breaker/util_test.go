@@ -1,5 +1,0 @@
-package breaker_test
-
-import "runtime"
-
-func runtimeGosched() { runtime.Gosched() }
