@@ -17,11 +17,13 @@ import (
 // the policies (retry, breaker, bulkhead, rate limit, timeouts) apply to
 // opening the stream, and the stream returned is the final attempt's. What
 // happens after (messages sent and received, the status at the end) is
-// outside the pipeline: no policy retries a stream once it is open. Opening a
-// stream sends nothing the server acts on before the first message, so a
-// retried creation is safe; it mostly covers a connection that cannot be had
-// or a policy's refusal. A gRPC server's own status usually arrives with the
-// first RecvMsg, after the pipeline has returned.
+// outside the pipeline: no policy retries a stream once it is open. A gRPC
+// server's own status usually arrives with the first RecvMsg, after the
+// pipeline has returned. Opening a stream starts the server's handler, which
+// may act before any message arrives, so creation is repeated (retried,
+// hedged) only for repeatable methods, by the same rule as unary calls (see
+// UnaryClientInterceptor); a repeated creation mostly covers a connection
+// that cannot be had.
 //
 // A stream whose creation was abandoned (a hedge that lost, an attempt a retry
 // moved past) has its context canceled. The final stream's context lives until
@@ -43,7 +45,7 @@ func StreamClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamClien
 		uc := scanCallOptions(callOpts)
 		ctx = paved.WithCallInfo(ctx, paved.CallInfo{
 			Operation:    method,
-			Unrepeatable: uc.unrepeatable || (cfg.unrepeatable != nil && cfg.unrepeatable(method)),
+			Unrepeatable: uc.unrepeatable || cfg.sendOnce(method),
 			Classifier:   classifier,
 		})
 		c, err := p.Execute(ctx, func(ctx context.Context) error {

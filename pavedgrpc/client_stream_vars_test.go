@@ -2,6 +2,7 @@ package pavedgrpc_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strconv"
 	"testing"
@@ -40,9 +41,13 @@ func TestStreamCallVarsFromFinalAttempt(t *testing.T) {
 	firstStuck := paved.MiddlewareFunc(func(next paved.Op) paved.Op {
 		return func(ctx context.Context) error {
 			err := next(ctx)
-			if paved.AttemptFrom(ctx).Number() == 1 {
-				<-ctx.Done()
-				return ctx.Err()
+			if paved.AttemptFrom(ctx).Number() == 1 && paved.CallFrom(ctx).Concurrent() {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(10 * time.Second): // a safety net: the hedge never came
+					return errors.New("attempt 1 was never canceled")
+				}
 			}
 			return err
 		}
@@ -69,7 +74,7 @@ func TestStreamCallVarsFromFinalAttempt(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := testserver.NewGRPC(t, testserver.WithChooser(numbered))
 			p := paved.New("stream-vars", tt.policy, tt.inner)
-			client := testgrpc.NewTestServiceClient(srv.Dial(t, pavedgrpc.DialOptions(p)...))
+			client := testgrpc.NewTestServiceClient(srv.Dial(t, pavedgrpc.DialOptions(p, repeatAll)...))
 
 			var hdr, tr metadata.MD
 			var pr peer.Peer

@@ -29,8 +29,10 @@ import (
 // UNAVAILABLE / RESOURCE_EXHAUSTED (see WithRefusalCode), DEADLINE_EXCEEDED or
 // CANCELLED that still matches the policy's sentinel with errors.Is.
 //
-// Every method is taken as safe to repeat unless WithUnrepeatable or the
-// Unrepeatable CallOption says otherwise. p must not be nil.
+// A call is sent exactly once unless its method is repeatable: declared
+// idempotency_level NO_SIDE_EFFECTS or IDEMPOTENT in its proto, or named by
+// WithRepeatable; WithUnrepeatable and the Unrepeatable CallOption make any
+// call single. p must not be nil.
 func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientInterceptor {
 	if p == nil {
 		panic("pavedgrpc: UnaryClientInterceptor needs a *paved.Pipeline, got nil")
@@ -41,7 +43,7 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 		uc := scanCallOptions(callOpts)
 		ctx = paved.WithCallInfo(ctx, paved.CallInfo{
 			Operation:    method,
-			Unrepeatable: fresh == nil || uc.unrepeatable || (cfg.unrepeatable != nil && cfg.unrepeatable(method)),
+			Unrepeatable: fresh == nil || uc.unrepeatable || cfg.sendOnce(method),
 			Classifier:   classifier,
 		})
 		c, err := p.Execute(ctx, func(ctx context.Context) error {

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/pavedgrpc"
 )
 
 // reply is one scripted answer of testService.
@@ -111,6 +112,10 @@ func dial(t testing.TB, addr string, opts ...grpc.DialOption) testgrpc.TestServi
 	t.Cleanup(func() { _ = conn.Close() })
 	return testgrpc.NewTestServiceClient(conn)
 }
+
+// repeatAll makes every method repeatable, for tests of retries and hedges
+// over the interop TestService, whose proto declares no idempotency_level.
+var repeatAll = pavedgrpc.WithRepeatable(func(string) bool { return true })
 
 // retryMW is a tiny retry for these tests (no retry package exists here):
 // up to max attempts while the outcome is retryable and the call repeatable,

@@ -36,7 +36,7 @@ func TestShared_RetryThroughFailures(t *testing.T) {
 		}
 	})
 	p := paved.New("shared", retryMW(3), spy)
-	client := healthpb.NewHealthClient(srv.Dial(t, pavedgrpc.DialOptions(p)...))
+	client := healthpb.NewHealthClient(srv.Dial(t, pavedgrpc.DialOptions(p, repeatAll)...))
 	resp, err := client.Check(context.Background(), &healthpb.HealthCheckRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, healthpb.HealthCheckResponse_SERVING, resp.GetStatus())
@@ -48,7 +48,7 @@ func TestShared_RetryThroughFailures(t *testing.T) {
 func TestShared_PermanentNotRetried(t *testing.T) {
 	srv := testserver.NewGRPC(t, testserver.WithScript(testserver.Code(codes.NotFound)))
 	p := paved.New("shared", retryMW(3))
-	client := healthpb.NewHealthClient(srv.Dial(t, pavedgrpc.DialOptions(p)...))
+	client := healthpb.NewHealthClient(srv.Dial(t, pavedgrpc.DialOptions(p, repeatAll)...))
 	_, err := client.Check(context.Background(), &healthpb.HealthCheckRequest{})
 	assert.Equal(t, codes.NotFound, status.Code(err))
 	assert.Equal(t, 1, srv.Calls())
