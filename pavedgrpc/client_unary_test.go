@@ -32,7 +32,7 @@ func TestUnaryRetryFinalReply(t *testing.T) {
 			return err
 		}
 	})
-	p := paved.New("retry", retryMW(3), record)
+	p := paved.New("retry", fastRetry(), record)
 	client := dial(t, addr, pavedgrpc.DialOptions(p, repeatAll)...)
 
 	var trailer metadata.MD
