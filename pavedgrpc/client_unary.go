@@ -5,8 +5,6 @@ import (
 	"reflect"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -31,8 +29,10 @@ import (
 // UNAVAILABLE / RESOURCE_EXHAUSTED (see WithRefusalCode), DEADLINE_EXCEEDED or
 // CANCELLED that still matches the policy's sentinel with errors.Is.
 //
-// Every method is taken as safe to repeat unless WithUnrepeatable or the
-// Unrepeatable CallOption says otherwise. p must not be nil.
+// A call is sent exactly once unless its method is repeatable: declared
+// idempotency_level NO_SIDE_EFFECTS or IDEMPOTENT in its proto, or named by
+// WithRepeatable; WithUnrepeatable and the Unrepeatable CallOption make any
+// call single. p must not be nil.
 func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientInterceptor {
 	if p == nil {
 		panic("pavedgrpc: UnaryClientInterceptor needs a *paved.Pipeline, got nil")
@@ -43,7 +43,7 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 		uc := scanCallOptions(callOpts)
 		ctx = paved.WithCallInfo(ctx, paved.CallInfo{
 			Operation:    method,
-			Unrepeatable: fresh == nil || uc.unrepeatable || (cfg.unrepeatable != nil && cfg.unrepeatable(method)),
+			Unrepeatable: fresh == nil || uc.unrepeatable || cfg.sendOnce(method),
 			Classifier:   classifier,
 		})
 		c, err := p.Execute(ctx, func(ctx context.Context) error {
@@ -51,7 +51,7 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 			if fresh != nil {
 				r.reply = fresh()
 			}
-			err := invoker(ctx, method, req, r.reply, cc, uc.attemptOptions(r)...)
+			err := invoker(ctx, method, req, r.reply, cc, uc.attemptOptions(&r.callVars, true)...)
 			paved.AttemptFrom(ctx).SetResult(r, nil)
 			if err != nil {
 				return newStatusError(err, r.trailer)
@@ -64,7 +64,7 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 				if err == nil && fresh != nil {
 					moveReply(reply, r.reply)
 				}
-				uc.deliver(r)
+				uc.deliver(&r.callVars)
 			}
 			a.Release()
 		}
@@ -74,10 +74,8 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 
 // unaryResult is what one attempt of a unary call produced.
 type unaryResult struct {
-	reply   any
-	header  metadata.MD
-	trailer metadata.MD
-	peer    peer.Peer
+	reply any
+	callVars
 }
 
 // replyFactory returns a func making an empty reply of reply's type, or nil
@@ -110,81 +108,4 @@ func moveReply(dst, src any) {
 		return
 	}
 	reflect.ValueOf(dst).Elem().Set(reflect.ValueOf(src).Elem())
-}
-
-// unrepeatableOption is the CallOption Unrepeatable returns.
-type unrepeatableOption struct{ grpc.EmptyCallOption }
-
-// Unrepeatable marks one call as not safe to send twice (a non-idempotent
-// request): retry and hedge make exactly one attempt of it.
-//
-//	client.Charge(ctx, req, pavedgrpc.Unrepeatable())
-func Unrepeatable() grpc.CallOption { return unrepeatableOption{} }
-
-// unaryCallOptions is what the interceptor learned from the caller's options.
-type unaryCallOptions struct {
-	opts         []grpc.CallOption // the caller's, minus header/trailer/peer
-	header       []*metadata.MD
-	trailer      []*metadata.MD
-	peer         []*peer.Peer
-	unrepeatable bool
-}
-
-// scanCallOptions takes out the options that write into the caller's
-// variables: every attempt would write them at once. deliver fills them from
-// the final attempt.
-func scanCallOptions(opts []grpc.CallOption) unaryCallOptions {
-	uc := unaryCallOptions{opts: opts}
-	filtered := false
-	for i, o := range opts {
-		keep := false
-		switch o := o.(type) {
-		case grpc.HeaderCallOption:
-			uc.header = append(uc.header, o.HeaderAddr)
-		case grpc.TrailerCallOption:
-			uc.trailer = append(uc.trailer, o.TrailerAddr)
-		case grpc.PeerCallOption:
-			uc.peer = append(uc.peer, o.PeerAddr)
-		case unrepeatableOption:
-			uc.unrepeatable = true
-			keep = true
-		default:
-			keep = true
-		}
-		switch {
-		case !keep && !filtered:
-			uc.opts = append(make([]grpc.CallOption, 0, len(opts)), opts[:i]...)
-			filtered = true
-		case keep && filtered:
-			uc.opts = append(uc.opts, o)
-		}
-	}
-	return uc
-}
-
-// attemptOptions returns the options for one attempt, recording into r.
-func (uc *unaryCallOptions) attemptOptions(r *unaryResult) []grpc.CallOption {
-	n := len(uc.opts)
-	out := append(uc.opts[:n:n], grpc.Trailer(&r.trailer))
-	if len(uc.header) > 0 {
-		out = append(out, grpc.Header(&r.header))
-	}
-	if len(uc.peer) > 0 {
-		out = append(out, grpc.Peer(&r.peer))
-	}
-	return out
-}
-
-// deliver fills the caller's grpc.Header, grpc.Trailer and grpc.Peer
-// variables from the final attempt.
-func (uc *unaryCallOptions) deliver(r *unaryResult) {
-	for _, h := range uc.header {
-		*h = r.header
-	}
-	for _, t := range uc.trailer {
-		*t = r.trailer
-	}
-	for _, p := range uc.peer {
-		*p = r.peer
-	}
 }

@@ -32,8 +32,8 @@ func TestUnaryRetryFinalReply(t *testing.T) {
 			return err
 		}
 	})
-	p := paved.New("retry", retryMW(3), record)
-	client := dial(t, addr, pavedgrpc.DialOptions(p)...)
+	p := paved.New("retry", fastRetry(), record)
+	client := dial(t, addr, pavedgrpc.DialOptions(p, repeatAll)...)
 
 	var trailer metadata.MD
 	resp, err := client.UnaryCall(context.Background(), &testgrpc.SimpleRequest{}, grpc.Trailer(&trailer))
@@ -78,45 +78,6 @@ func TestUnaryReplyOverwritten(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "1", string(out.GetPayload().GetBody()))
 	assert.Empty(t, out.GetOauthScope(), "fields of the old contents are cleared")
-}
-
-func TestUnrepeatable(t *testing.T) {
-	tests := []struct {
-		name   string
-		opts   []pavedgrpc.Option
-		callOp []grpc.CallOption
-		want   bool
-	}{
-		{"default repeatable", nil, nil, false},
-		{"option marks method", []pavedgrpc.Option{pavedgrpc.WithUnrepeatable(func(m string) bool {
-			return m == "/grpc.testing.TestService/UnaryCall"
-		})}, nil, true},
-		{"option leaves other methods", []pavedgrpc.Option{pavedgrpc.WithUnrepeatable(func(m string) bool {
-			return m == "/other.Svc/Charge"
-		})}, nil, false},
-		{"call option", nil, []grpc.CallOption{pavedgrpc.Unrepeatable()}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			svc := &testService{script: []reply{{code: codes.Unavailable}}}
-			addr := startServer(t, svc)
-			spy := &spyMW{}
-			p := paved.New("unrepeatable", retryMW(3), spy)
-			client := dial(t, addr, pavedgrpc.DialOptions(p, tt.opts...)...)
-			_, err := client.UnaryCall(context.Background(), &testgrpc.SimpleRequest{}, tt.callOp...)
-			infos := spy.seen()
-			require.NotEmpty(t, infos)
-			assert.Equal(t, tt.want, infos[0].Unrepeatable)
-			assert.Equal(t, "/grpc.testing.TestService/UnaryCall", infos[0].Operation)
-			if tt.want {
-				assert.Equal(t, codes.Unavailable, status.Code(err), "one attempt only")
-				assert.Equal(t, int32(1), svc.calls.Load())
-			} else {
-				assert.NoError(t, err)
-				assert.Equal(t, int32(2), svc.calls.Load())
-			}
-		})
-	}
 }
 
 // TestClientRefusal: a policy's refusal reaches a gRPC caller as a status.

@@ -26,12 +26,21 @@
 // a five-field message, independent of payload size; the whole empty-pipeline
 // interceptor costs about 15 allocations and 1.2 KB per call).
 //
-// Defaults: every method is safe to repeat, as gRPC's own retry policy assumes
-// of the methods its service config names; mark the others with
-// WithUnrepeatable or the Unrepeatable CallOption. Streams: the policies
-// apply to stream creation only; nothing is retried once the stream is open,
-// and a server's status for a stream usually arrives with the first RecvMsg,
-// after the pipeline returned.
+// Defaults: a call is sent exactly once (retry and hedge make one attempt)
+// unless its method is repeatable, since the server may have acted on an
+// attempt that failed. Repeatable, and hedged as well as retried, are the
+// methods whose proto declares them safe:
+//
+//	rpc GetStock(GetStockRequest) returns (Stock) {
+//	  option idempotency_level = NO_SIDE_EFFECTS; // or IDEMPOTENT
+//	}
+//
+// and those named by WithRepeatable, much as gRPC's own retry applies only to
+// the methods its service config names. WithUnrepeatable and the Unrepeatable
+// CallOption make any call single. Streams: the policies apply to stream
+// creation only, by the same rule; nothing is retried once the stream is
+// open, and a server's status for a stream usually arrives with the first
+// RecvMsg, after the pipeline returned.
 //
 // Server side, UnaryServerInterceptor and StreamServerInterceptor (or
 // ServerOptions): the handler runs inside the pipeline with the incoming

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/pavedgrpc"
 )
 
 // reply is one scripted answer of testService.
@@ -112,28 +113,15 @@ func dial(t testing.TB, addr string, opts ...grpc.DialOption) testgrpc.TestServi
 	return testgrpc.NewTestServiceClient(conn)
 }
 
-// retryMW is a tiny retry for these tests (no retry package exists here):
-// up to max attempts while the outcome is retryable and the call repeatable,
-// following the attempt contract (Discard before the next, SetFinal at the end).
-func retryMW(max int) paved.Middleware {
-	return paved.MiddlewareFunc(func(next paved.Op) paved.Op {
-		return func(ctx context.Context) error {
-			c, a := paved.CallFrom(ctx), paved.AttemptFrom(ctx)
-			err := next(ctx)
-			for i := 1; i < max && err != nil && c.SafeToRepeat() && c.Classify(err).Retryable(); i++ {
-				a.Discard()
-				var actx context.Context
-				actx, a = c.NewAttempt(ctx)
-				err = next(actx)
-			}
-			c.SetFinal(a)
-			return err
-		}
-	})
-}
+// repeatAll makes every method repeatable, for tests of retries and hedges
+// over the interop TestService, whose proto declares no idempotency_level.
+var repeatAll = pavedgrpc.WithRepeatable(func(string) bool { return true })
 
 // hedgeMW runs n attempts at once, each sending x-attempt: its number, and
-// makes attempt final the final one: it proves attempts do not share a reply.
+// makes attempt final the final one, whatever the call's repeatability: a
+// stand-in for hedge that tests the adapter's side of the attempt contract
+// (attempts at once never share a reply or stream; the one marked final is
+// what the caller gets), which the real hedge's timing cannot force.
 func hedgeMW(n, final int) paved.Middleware {
 	return paved.MiddlewareFunc(func(next paved.Op) paved.Op {
 		return func(ctx context.Context) error {

@@ -9,7 +9,7 @@ import (
 )
 
 // Option configures the interceptors. Options that do not apply to a side
-// (WithUnrepeatable on a server, WithKeyFunc on a client) are ignored there.
+// (WithRepeatable and WithUnrepeatable on a server, WithKeyFunc on a client) are ignored there.
 type Option interface {
 	apply(*config)
 }
@@ -19,6 +19,7 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
+	repeatable   func(method string) bool
 	unrepeatable func(method string) bool
 	key          func(ctx context.Context) string
 	priority     func(ctx context.Context) paved.Priority
@@ -40,12 +41,23 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
+// WithRepeatable marks the client methods (full names, "/pkg.Svc/Method")
+// that are safe to send more than once, even at the same time: retry and
+// hedge may repeat them. Default: only the methods whose proto declares
+// option idempotency_level = NO_SIDE_EFFECTS or IDEMPOTENT are repeatable;
+// every other call is sent exactly once, since the server may have acted on
+// an attempt that failed. WithUnrepeatable and the Unrepeatable CallOption
+// still win. A nil f means the default.
+//
+//	pavedgrpc.WithRepeatable(func(m string) bool { return strings.HasPrefix(m, "/inventory.v1.Stock/Get") })
+func WithRepeatable(f func(method string) bool) Option {
+	return optionFunc(func(c *config) { c.repeatable = f })
+}
+
 // WithUnrepeatable marks the client methods (full names, "/pkg.Svc/Method")
-// that must not be sent twice: retry and hedge make exactly one attempt of
-// them. Default: every method is safe to repeat, the same assumption gRPC's
-// own retry policy makes for the methods its service config names. Mark
-// non-idempotent methods here, or per call with the Unrepeatable CallOption.
-// A nil f means the default.
+// that must not be sent twice, whatever their proto declares or
+// WithRepeatable says: retry and hedge make exactly one attempt of them. Per
+// call, use the Unrepeatable CallOption. A nil f marks none.
 func WithUnrepeatable(f func(method string) bool) Option {
 	return optionFunc(func(c *config) { c.unrepeatable = f })
 }

@@ -27,8 +27,8 @@ func TestSpansPerAttempt(t *testing.T) {
 
 	svc := &testService{script: []reply{{code: codes.Unavailable}, {code: codes.Unavailable}}}
 	addr := startServer(t, svc)
-	p := paved.New("spans", retryMW(3), paved.WithTelemetry(telemetry.New(telemetry.WithTracerProvider(tp))))
-	client := dial(t, addr, pavedgrpc.DialOptions(p)...)
+	p := paved.New("spans", fastRetry(), paved.WithTelemetry(telemetry.New(telemetry.WithTracerProvider(tp))))
+	client := dial(t, addr, pavedgrpc.DialOptions(p, repeatAll)...)
 
 	_, err := client.UnaryCall(context.Background(), &testgrpc.SimpleRequest{})
 	require.NoError(t, err)

@@ -1,0 +1,69 @@
+package pavedgrpc
+
+import (
+	"strings"
+	"sync"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// sendOnce reports whether calls of method (full name, "/pkg.Svc/Method")
+// must be sent exactly once. A method is repeatable (retried and hedged) only
+// when its proto declares it free of side effects or idempotent, or
+// WithRepeatable says so, and WithUnrepeatable does not: the server may have
+// acted on an attempt that failed, so repeating what nobody declared safe
+// could run it twice (gRPC's own retry likewise applies only to the methods a
+// service config names).
+func (c *config) sendOnce(method string) bool {
+	if c.unrepeatable != nil && c.unrepeatable(method) {
+		return true
+	}
+	if declaredRepeatable(method) {
+		return false
+	}
+	return c.repeatable == nil || !c.repeatable(method)
+}
+
+// idempotency caches declaredRepeatable by full method name. Only methods
+// found in the registry are cached, so the map is bounded by the registered
+// descriptors whatever method names callers make up.
+var idempotency sync.Map // string -> bool
+
+// declaredRepeatable reports whether method's descriptor, looked up in
+// protoregistry.GlobalFiles (where generated code registers it), has the
+// method option idempotency_level NO_SIDE_EFFECTS or IDEMPOTENT.
+func declaredRepeatable(method string) bool {
+	if v, ok := idempotency.Load(method); ok {
+		return v.(bool)
+	}
+	md, ok := findMethod(method)
+	if !ok {
+		return false
+	}
+	opts, _ := md.Options().(*descriptorpb.MethodOptions)
+	switch opts.GetIdempotencyLevel() {
+	case descriptorpb.MethodOptions_NO_SIDE_EFFECTS, descriptorpb.MethodOptions_IDEMPOTENT:
+		ok = true
+	default:
+		ok = false
+	}
+	idempotency.Store(method, ok)
+	return ok
+}
+
+// findMethod finds the descriptor of "/pkg.Svc/Method" ("pkg.Svc.Method").
+func findMethod(method string) (protoreflect.MethodDescriptor, bool) {
+	name, ok := strings.CutPrefix(method, "/")
+	i := strings.LastIndexByte(name, '/')
+	if !ok || i <= 0 || i == len(name)-1 {
+		return nil, false
+	}
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name[:i] + "." + name[i+1:]))
+	if err != nil {
+		return nil, false
+	}
+	md, ok := d.(protoreflect.MethodDescriptor)
+	return md, ok
+}
