@@ -3,7 +3,9 @@ package clock
 import (
 	"container/heap"
 	"context"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +25,8 @@ type Fake struct {
 	// moving serializes Advance and Set, so two of them cannot interleave
 	// firings out of time order.
 	moving sync.Mutex
+
+	blockLimit atomic.Int64 // BlockUntil's limit in ns; 0 means BlockUntilLimit
 
 	mu    sync.Mutex
 	now   time.Time
@@ -113,9 +117,28 @@ func (f *Fake) Pending() int {
 // BlockUntil blocks until at least n timers, AfterFunc calls and deadline
 // contexts are pending, so that a test can advance the clock only once the
 // code under test is waiting on it.
+//
+// It panics after BlockUntilLimit of real time (SetBlockUntilLimit) without n pending: code that
+// never waits on the clock is a failing test, and the panic names it at once
+// instead of hanging until go test's own timeout ten minutes later.
 func (f *Fake) BlockUntil(n int) {
-	_ = f.BlockUntilContext(context.Background(), n)
+	limit := time.Duration(f.blockLimit.Load())
+	if limit <= 0 {
+		limit = BlockUntilLimit
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	if err := f.BlockUntilContext(ctx, n); err != nil {
+		panic(fmt.Sprintf("clock: BlockUntil(%d): only %d pending after %s", n, f.Pending(), limit))
+	}
 }
+
+// BlockUntilLimit is how long BlockUntil waits, by default, before it panics.
+const BlockUntilLimit = 30 * time.Second
+
+// SetBlockUntilLimit changes how long BlockUntil waits before it panics; d <= 0
+// restores BlockUntilLimit.
+func (f *Fake) SetBlockUntilLimit(d time.Duration) { f.blockLimit.Store(int64(d)) }
 
 // BlockUntilContext is BlockUntil that gives up, returning ctx.Err(), when ctx
 // is done.

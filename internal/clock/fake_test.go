@@ -2,6 +2,8 @@ package clock_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -226,4 +228,16 @@ func TestFakeConcurrent(t *testing.T) {
 	close(stop)
 	<-advancer
 	assert.Zero(t, f.Pending())
+}
+
+func TestBlockUntilPanicsInsteadOfHanging(t *testing.T) {
+	f := clock.NewFake(time.Unix(0, 0))
+	f.SetBlockUntilLimit(20 * time.Millisecond)
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(fmt.Sprint(r), "BlockUntil(1): only 0 pending") {
+			t.Fatalf("recover() = %v", r)
+		}
+	}()
+	f.BlockUntil(1)
 }

@@ -19,10 +19,13 @@ import (
 	"github.com/paved-go/paved/retry"
 )
 
-// grpcClient dials g with p's unary interceptor.
+// grpcClient dials g with p's unary interceptor. The interop TestService
+// declares no idempotency_level, so its methods are opted in as repeatable:
+// without that pavedgrpc sends every call once.
 func grpcClient(t *testing.T, g *testserver.GRPC, p *paved.Pipeline) testpb.TestServiceClient {
 	t.Helper()
-	cc := g.Dial(t, grpc.WithUnaryInterceptor(pavedgrpc.UnaryClientInterceptor(p)))
+	repeatable := pavedgrpc.WithRepeatable(func(string) bool { return true })
+	cc := g.Dial(t, grpc.WithUnaryInterceptor(pavedgrpc.UnaryClientInterceptor(p, repeatable)))
 	return testpb.NewTestServiceClient(cc)
 }
 
