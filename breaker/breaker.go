@@ -50,11 +50,11 @@ type Breaker struct {
 	// probe succeeded under TripFor's period), plus 1; 0: none. It is
 	// reported when the period really ends, so the last state reported is
 	// the state the breaker is in.
-	late    atomic.Int32
-	tripMu  sync.Mutex   // serializes TripFor, so readyToTrip sees its own tripFor
-	tripFor atomic.Int64 // TripFor's duration while it trips gobreaker
-	pipeline     atomic.Pointer[string]
-	pipelineTel  atomic.Pointer[telemetry.Telemetry] // the first pipeline's, when WithTelemetry was not given
+	late        atomic.Int32
+	tripMu      sync.Mutex   // serializes TripFor, so readyToTrip sees its own tripFor
+	tripFor     atomic.Int64 // TripFor's duration while it trips gobreaker
+	pipeline    atomic.Pointer[string]
+	pipelineTel atomic.Pointer[telemetry.Telemetry] // the first pipeline's, when WithTelemetry was not given
 
 	// State changes are queued under qmu by gobreaker's OnStateChange, which
 	// runs under gobreaker's mutex, and reported after the call that caused
