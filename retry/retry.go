@@ -107,23 +107,25 @@ func (w *wrapped) retry(ctx context.Context, err error) error {
 		if dl, ok := ctx.Deadline(); ok && dl.Sub(cfg.clock.Now()) < delay+cfg.minAttempt {
 			return w.exhausted(ctx, call, prev, n, ReasonDeadline, err)
 		}
-		// The budget is checked now, so a call it refuses neither waits nor
-		// loses its result, but spent only after the wait: a caller that gives
-		// up while we wait spends nothing (cancellation storms must not drain
-		// the budget of everyone else).
-		if w.budget != nil && !w.budget.Allowed() {
-			return w.exhausted(ctx, call, prev, n, ReasonBudget, err)
+		// The budget is spent before the wait, so calls waiting at once can
+		// never overspend it (which would discard a result and then give up),
+		// and refunded if the caller gives up while we wait: cancellation
+		// storms must not drain the budget of everyone else.
+		var receipt int64
+		if w.budget != nil {
+			var ok bool
+			if receipt, ok = w.budget.Reserve(); !ok {
+				return w.exhausted(ctx, call, prev, n, ReasonBudget, err)
+			}
 		}
 		if prev != nil {
 			prev.Discard() // free the failed response now: its connection can be reused
 		}
 		if serr := clock.Sleep(ctx, cfg.clock, delay); serr != nil {
+			if w.budget != nil {
+				w.budget.Refund(receipt)
+			}
 			return serr // the caller gave up while we waited
-		}
-		if w.budget != nil && !w.budget.Withdraw() {
-			// Spent by other calls while we waited. Rare; prev was discarded,
-			// so the caller gets the error without a result.
-			return w.exhausted(ctx, call, prev, n, ReasonBudget, err)
 		}
 		paved.Emit(ctx, telemetry.Event{Name: telemetry.EventRetry, Policy: "retry", Attempt: n + 1, Delay: delay, Err: err})
 		lastDelay = delay

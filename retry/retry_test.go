@@ -425,3 +425,37 @@ func TestCanceledWaitSpendsNoBudget(t *testing.T) {
 	require.NoError(t, err, "the token is still there")
 	assert.Equal(t, int32(2), attempts.Load())
 }
+
+// TestBudgetNeverDiscardsTheLastResult: calls that wait at once can never
+// overspend the budget, so a call the budget stops still has its last
+// attempt's result (an HTTP 503 comes back as a response, not an error).
+func TestBudgetNeverDiscardsTheLastResult(t *testing.T) {
+	p := paved.New("t", retry.MustNew(retry.WithBackoff(time.Microsecond, time.Microsecond)))
+	var wg sync.WaitGroup
+	var lost atomic.Int32
+	for range 16 {
+		wg.Go(func() {
+			for range 100 {
+				c, err := p.Execute(context.Background(), func(ctx context.Context) error {
+					paved.AttemptFrom(ctx).SetResult("503", func(any) {})
+					return errUnavailable
+				})
+				if err == nil {
+					lost.Add(1000) // impossible: every attempt fails
+					continue
+				}
+				a := c.Final()
+				if a == nil {
+					lost.Add(1)
+					continue
+				}
+				if _, ok := a.Result(); !ok {
+					lost.Add(1)
+				}
+				a.Release()
+			}
+		})
+	}
+	wg.Wait()
+	assert.Zero(t, lost.Load(), "calls that ended without their last result")
+}

@@ -120,16 +120,34 @@ func (b *Budget) Withdraw() bool {
 	return true
 }
 
-// Allowed reports whether Withdraw would allow an extra attempt now, without
-// counting one: for a retry that checks before its backoff wait and withdraws
-// only once the wait is over, so a wait the caller cancels spends nothing.
-func (b *Budget) Allowed() bool {
+// Reserve is Withdraw for an extra attempt that may yet not happen (a retry
+// about to wait its backoff): it also returns a receipt that Refund takes back
+// if the attempt is abandoned, so a caller that gives up during the wait spends
+// nothing, while calls waiting at once can never overspend the budget.
+func (b *Budget) Reserve() (receipt int64, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	sec := b.second()
-	b.rotateLocked(sec)
+	cur := b.rotateLocked(sec)
 	calls, retries := b.windowLocked(sec)
-	return float64(retries+1) <= b.ratio*float64(calls)+b.floor
+	if float64(retries+1) > b.ratio*float64(calls)+b.floor {
+		return 0, false
+	}
+	cur.retries++
+	return sec, true
+}
+
+// Refund returns the extra attempt a Reserve counted, if its second is still
+// in the window.
+func (b *Budget) Refund(receipt int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range b.slots {
+		if s := &b.slots[i]; s.sec == receipt && s.retries > 0 {
+			s.retries--
+			return
+		}
+	}
 }
 
 // windowLocked returns the calls and extra attempts of the window ending at sec.

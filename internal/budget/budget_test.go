@@ -118,13 +118,16 @@ func BenchmarkRecordCall(b *testing.B) {
 	}
 }
 
-func TestAllowedSpendsNothing(t *testing.T) {
+func TestRefundReturnsAReservation(t *testing.T) {
 	fake := clock.NewFake(epoch)
 	b := budget.New(budget.Config{Ratio: 0, MinPerSecond: 0.1, Window: 10 * time.Second}, fake)
-	for range 3 {
-		assert.True(t, b.Allowed())
-	}
-	require.True(t, b.Withdraw())
-	assert.False(t, b.Allowed())
+	receipt, ok := b.Reserve()
+	require.True(t, ok)
+	_, ok = b.Reserve()
+	assert.False(t, ok, "the one allowed extra attempt is reserved")
 	assert.False(t, b.Withdraw())
+	b.Refund(receipt)
+	_, ok = b.Reserve()
+	assert.True(t, ok, "refunded, it can be spent again")
+	b.Refund(12345) // a receipt out of the window is ignored
 }
