@@ -181,6 +181,22 @@ func (h *hedged) run() error {
 			if answered(o) && h.w.latency != nil {
 				h.w.latency.Record(r.end.Sub(h.attempts[r.i].start))
 			}
+			if o == paved.OutcomeRejected && len(h.attempts) > 1 {
+				// One of our own policies inside the hedge (a full bulkhead, a
+				// limiter, a half-open breaker) refused an extra attempt: the
+				// system is saturated, so hedge no more, and let the attempts
+				// still running answer. Canceling them would turn a slow
+				// success into a failure just when load is highest.
+				noMore = true
+				h.attempts[r.i].a.Discard()
+				if h.pending > 0 {
+					continue
+				}
+				if last.err != nil {
+					return h.commit(last) // the dependency's own failure says more than our refusal
+				}
+				return h.commit(r)
+			}
 			if !o.Retryable() { // a success, or an answer another attempt cannot improve
 				return h.commit(r)
 			}

@@ -345,3 +345,38 @@ func TestAdaptiveDelayIgnoresFailures(t *testing.T) {
 	require.NotEmpty(t, ev)
 	assert.Equal(t, "20", ev[len(ev)-1].Attrs[telemetry.AttrDelay])
 }
+
+// A hedge that a policy inside refuses (a full bulkhead) stops hedging; the
+// first attempt, still running, answers the call.
+func TestRefusedHedgeKeepsTheFirstAttempt(t *testing.T) {
+	fake := clock.NewFake(epoch)
+	errFull := errors.New("bulkhead: full")
+	refused := make(chan struct{}, 1)
+	refuseHedges := paved.MiddlewareFunc(func(next paved.Op) paved.Op {
+		return func(ctx context.Context) error {
+			if paved.AttemptFrom(ctx).Number() > 1 {
+				refused <- struct{}{}
+				return paved.NewRejection(errFull, 0)
+			}
+			return next(ctx)
+		}
+	})
+	p := paved.New("t", hedge.MustNew(hedge.WithDelay(100*time.Millisecond), hedge.WithClock(fake), hedge.WithoutBudget()), refuseHedges)
+	release := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- p.Run(context.Background(), func(ctx context.Context) error {
+			select {
+			case <-release:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	fake.BlockUntil(1)
+	fake.Advance(100 * time.Millisecond) // the hedge starts, and is refused
+	<-refused
+	close(release)
+	assert.NoError(t, <-done, "the first attempt was not canceled by the refused hedge")
+}
