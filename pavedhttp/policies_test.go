@@ -87,4 +87,13 @@ func TestKeyedConflictIsRetried(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusConflict, resp.StatusCode, "an unkeyed 409 is the caller's problem: not retried")
 	assert.Equal(t, 3, srv.Requests())
+
+	srv.Enqueue(testserver.Status(http.StatusConflict).WithHeader("Idempotent-Replayed", "true"))
+	replay, _ := http.NewRequest(http.MethodPost, srv.URL()+"/orders", strings.NewReader("{}"))
+	replay.Header.Set("Idempotency-Key", "k-3")
+	resp, err = client.Do(replay)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusConflict, resp.StatusCode, "a replayed 409 is the stored answer: a real conflict, not retried")
+	assert.Equal(t, 4, srv.Requests())
 }

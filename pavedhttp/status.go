@@ -3,6 +3,7 @@ package pavedhttp
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paved-go/paved"
@@ -21,7 +22,7 @@ import (
 //	408, 500, 502, 504  Transient
 //	503                 Transient, or Overload when it carries a valid Retry-After
 //	429                 Overload
-//	409 to a request with an Idempotency-Key
+//	409 to a request with an Idempotency-Key, not marked Idempotent-Replayed
 //	                    Transient: the first request with the key is still
 //	                    running (the Idempotency-Key draft); try again later
 //	501, 505, other 4xx Permanent
@@ -42,7 +43,12 @@ type StatusError struct {
 // newStatusError builds the error for resp, reading its Retry-After header.
 func newStatusError(resp *http.Response) *StatusError {
 	e := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status}
-	e.keyed = resp.Request != nil && hasIdempotencyKey(resp.Request.Header)
+	// A 409 to a keyed request is the server saying "the first request with
+	// this key still runs" — unless it is the stored answer of a finished one,
+	// which servers mark Idempotent-Replayed (Stripe; the Idempotency-Key
+	// draft): a replayed 409 is a real conflict, and stays Permanent.
+	e.keyed = resp.Request != nil && hasIdempotencyKey(resp.Request.Header) &&
+		!strings.EqualFold(resp.Header.Get("Idempotent-Replayed"), "true")
 	if v := resp.Header.Get("Retry-After"); v != "" {
 		e.retryAfter, e.hasRetryAfter = ParseRetryAfter(v, time.Now())
 	}
