@@ -154,6 +154,7 @@ type hedged struct {
 	over     chan struct{} // closed when the call returns (or panics)
 	attempts []attempt
 	pending  int
+	raised   atomic.Bool // the caller re-raised an attempt's panic
 }
 
 func (h *hedged) run() error {
@@ -269,6 +270,13 @@ func (h *hedged) start(a *paved.Attempt, actx context.Context) {
 				return // a loser's Goexit ends only its own goroutine, as it would unhedged
 			}
 			<-over
+			if !r.p.taken.Load() && h.raised.Load() {
+				// The caller already re-raised another attempt's panic (and may
+				// have recovered it, as net/http does): one crash report is
+				// enough, and a second would kill a process that survived the first.
+				h.logPanic("hedge: another attempt of a call that panicked also panicked", r)
+				return
+			}
 			if !r.p.taken.Load() {
 				// The call was decided without this attempt and nobody will
 				// read its result: crash, as a panic in any goroutine does,
@@ -290,20 +298,27 @@ func (h *hedged) start(a *paved.Attempt, actx context.Context) {
 // logger, else slog's default).
 func (h *hedged) raise(r result) {
 	r.p.taken.Store(true)
+	h.raised.Store(true)
 	h.cancelAll(-1)
 	if r.p.goexit {
 		runtime.Goexit()
 	}
+	h.logPanic("hedge: attempt panicked; raising it in the caller", r)
+	panic(r.p.value)
+}
+
+// logPanic logs an attempt's panic with its own stack at Error level, to the
+// pipeline telemetry's logger, else slog's default.
+func (h *hedged) logPanic(msg string, r result) {
 	log := h.call.Telemetry().Logger()
 	if log == nil {
 		log = slog.Default()
 	}
-	log.ErrorContext(h.ctx, "hedge: attempt panicked; raising it in the caller",
+	log.ErrorContext(h.ctx, msg,
 		slog.String("pipeline", h.call.Pipeline()),
-		slog.Int("attempt", h.attempts[r.i].a.Number()),
+		slog.Int("attempt", r.i+1),
 		slog.String("panic", fmt.Sprint(r.p.value)),
 		slog.String("stack", string(r.p.stack)))
-	panic(r.p.value)
 }
 
 // commit makes r's attempt the call's result: the others are canceled and

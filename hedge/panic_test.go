@@ -120,3 +120,45 @@ func latePanic() {
 	// child when the panic was (wrongly) dropped.
 	<-time.After(10 * time.Second)
 }
+
+// logSignal is a slog.Handler that reports each record's message on a channel.
+type logSignal struct{ msgs chan string }
+
+func (logSignal) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelError }
+func (l logSignal) Handle(_ context.Context, r slog.Record) error {
+	l.msgs <- r.Message
+	return nil
+}
+func (l logSignal) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l logSignal) WithGroup(string) slog.Handler      { return l }
+
+// When two attempts panic, the first is raised in the caller and the second,
+// arriving later, is logged: a caller that recovered (as net/http does)
+// must not be killed by a second crash from the same call.
+func TestSecondPanicIsLoggedNotRaised(t *testing.T) {
+	fake := clock.NewFake(epoch)
+	logs := logSignal{msgs: make(chan string, 4)}
+	tel := telemetry.New(telemetry.WithLogger(slog.New(logs)))
+	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(10*time.Millisecond), hedge.WithClock(fake), hedge.WithoutBudget()))
+	started := make(chan struct{})
+	releaseFirst := make(chan struct{})
+	go func() {
+		<-started
+		fake.BlockUntil(1)
+		fake.Advance(10 * time.Millisecond)
+	}()
+	assert.PanicsWithValue(t, "second", func() {
+		_ = p.Run(context.Background(), func(ctx context.Context) error {
+			if paved.AttemptFrom(ctx).Number() == 1 {
+				close(started)
+				<-releaseFirst
+				panic("first")
+			}
+			panic("second")
+		})
+	})
+	assert.Equal(t, "hedge: attempt panicked; raising it in the caller", <-logs.msgs)
+	close(releaseFirst)
+	assert.Equal(t, "hedge: another attempt of a call that panicked also panicked", <-logs.msgs,
+		"the later panic is logged; had it been raised, this test binary would have crashed")
+}
