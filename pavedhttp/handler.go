@@ -117,6 +117,8 @@ type statusCoder interface{ HTTPStatus() int }
 //     method, when it is 400..599;
 //   - 429 Too Many Requests when paved.IsOverloadRefusal(err): a refusal whose
 //     sentinel is marked paved.OutcomeOverload, as a rate limit's is;
+//   - 504 Gateway Timeout when the request's deadline ran out first
+//     (context.DeadlineExceeded that is no policy's refusal);
 //   - 503 Service Unavailable for every other refusal or error.
 func StatusFor(err error) int {
 	var sc statusCoder
@@ -127,6 +129,11 @@ func StatusFor(err error) int {
 	}
 	if paved.IsOverloadRefusal(err) {
 		return http.StatusTooManyRequests
+	}
+	if !errors.Is(err, paved.ErrRejected) && errors.Is(err, context.DeadlineExceeded) {
+		// The request's deadline (WithServerDeadlineHeader, a total timeout)
+		// ran out before the handler started: a timeout, not a refusal.
+		return http.StatusGatewayTimeout
 	}
 	return http.StatusServiceUnavailable
 }

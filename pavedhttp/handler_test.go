@@ -46,7 +46,8 @@ func TestHandlerRefusals(t *testing.T) {
 		{"rejection without delay", paved.NewRejection(errFull, 0), 503, "", "bulkhead: full"},
 		{"rate limited", paved.NewRejection(errLimited, 2*time.Second), 429, "2", "ratelimit: limited"},
 		{"error chooses its status", paved.NewRejection(teapotErr{}, 0), 418, "", "teapot"},
-		{"other error before next", context.DeadlineExceeded, 503, "", ""},
+		{"deadline ran out before next", context.DeadlineExceeded, 504, "", ""},
+		{"other error before next", errors.New("x"), 503, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 //	408, 500, 502, 504  Transient
 //	503                 Transient, or Overload when it carries a valid Retry-After
 //	429                 Overload
-//	409 to a request with an Idempotency-Key, not marked Idempotent-Replayed
+//	409 to a POST or PATCH with an Idempotency-Key, not marked Idempotent-Replayed
 //	                    Transient: the first request with the key is still
 //	                    running (the Idempotency-Key draft); try again later
 //	501, 505, other 4xx Permanent
@@ -47,7 +47,7 @@ func newStatusError(resp *http.Response) *StatusError {
 	// this key still runs" — unless it is the stored answer of a finished one,
 	// which servers mark Idempotent-Replayed (Stripe; the Idempotency-Key
 	// draft): a replayed 409 is a real conflict, and stays Permanent.
-	e.keyed = resp.Request != nil && hasIdempotencyKey(resp.Request.Header) &&
+	e.keyed = resp.Request != nil && repeatability(resp.Request) == sequential &&
 		!strings.EqualFold(resp.Header.Get("Idempotent-Replayed"), "true")
 	if v := resp.Header.Get("Retry-After"); v != "" {
 		e.retryAfter, e.hasRetryAfter = ParseRetryAfter(v, time.Now())
