@@ -161,9 +161,16 @@ func (b *Breaker) onStateChange(to State) {
 		b.late.Store(0)
 		b.openUntil.Store(max(1, now+int64(d))) // never 0, which means "not open"
 	default:
-		if u := b.openUntil.Load(); u != 0 && now < u {
+		u := b.openUntil.Load()
+		if u != 0 && now < u {
 			b.late.Store(int32(to) + 1)
 			return
+		}
+		// Our open period is over but no call has ended it yet: this change
+		// supersedes whatever it would report late, so that the last state
+		// reported is the state the breaker is in.
+		if u != 0 && b.openUntil.CompareAndSwap(u, 0) {
+			b.late.Store(0)
 		}
 	}
 	b.enqueue(to)

@@ -44,8 +44,10 @@ func (r *Recorder) Enabled() (enabled, metrics bool) {
 // Now returns the time measurements start from.
 func (r *Recorder) Now() time.Time { return time.Now() }
 
-// MetricsOn reports whether metrics were on when Enabled last looked: one
-// atomic load, for the per-attempt path inside a call that Enabled admitted.
+// MetricsOn reports whether metrics are on in the state Enabled last built,
+// for this or any pipeline sharing the Telemetry: one atomic load, for the
+// per-attempt path. A provider installed mid-call may make one call's attempts
+// recorded or not; never wrong, only early or late by a call.
 func (r *Recorder) MetricsOn() bool {
 	s := r.t.state.Load()
 	return s != nil && s.inst != nil
