@@ -68,10 +68,15 @@ func scanCallOptions(opts []grpc.CallOption) callOptions {
 
 // attemptOptions returns the options for one attempt, recording into v what
 // the caller asked for; trailer always records the trailer (the unary path
-// reads its pushback).
-func (uc *callOptions) attemptOptions(v *callVars, trailer bool) []grpc.CallOption {
+// reads its pushback). buf, when its capacity holds them all, backs the
+// result, saving an allocation per attempt; a nil buf costs one only when an
+// option is added.
+func (uc *callOptions) attemptOptions(v *callVars, trailer bool, buf []grpc.CallOption) []grpc.CallOption {
 	n := len(uc.opts)
 	out := uc.opts[:n:n]
+	if extra := uc.extra(trailer); extra > 0 && cap(buf) >= n+extra {
+		out = append(buf[:0], uc.opts...)
+	}
 	if trailer || len(uc.trailer) > 0 {
 		out = append(out, grpc.Trailer(&v.trailer))
 	}
@@ -82,6 +87,21 @@ func (uc *callOptions) attemptOptions(v *callVars, trailer bool) []grpc.CallOpti
 		out = append(out, grpc.Peer(&v.peer))
 	}
 	return out
+}
+
+// extra counts the options attemptOptions adds to the caller's.
+func (uc *callOptions) extra(trailer bool) int {
+	n := 0
+	if trailer || len(uc.trailer) > 0 {
+		n++
+	}
+	if len(uc.header) > 0 {
+		n++
+	}
+	if len(uc.peer) > 0 {
+		n++
+	}
+	return n
 }
 
 // deliver fills the caller's grpc.Header, grpc.Trailer and grpc.Peer
