@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/pavedgrpc"
@@ -109,6 +110,39 @@ func TestUnaryCallerOptionsBuffer(t *testing.T) {
 				wantLen++
 			}
 			assert.Len(t, got, wantLen)
+		})
+	}
+}
+
+// TestUnaryCallerVars: the final attempt's header, trailer and peer reach the
+// caller's variables over a real connection, for a call sent once and for a
+// hedged one, with or without another option of the caller's.
+func TestUnaryCallerVars(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		mw    paved.Middleware
+		opts  []pavedgrpc.Option
+		extra []grpc.CallOption
+		want  string
+	}{
+		{"sent once", nil, nil, nil, "1"},
+		{"sent once, own option", nil, nil, []grpc.CallOption{grpc.WaitForReady(true)}, "1"},
+		{"repeatable", nil, []pavedgrpc.Option{repeatAll}, nil, "1"},
+		{"hedged", hedgeMW(2, 2), []pavedgrpc.Option{repeatAll}, []grpc.CallOption{grpc.WaitForReady(true)}, "2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := startServer(t, &testService{})
+			client := dial(t, addr, pavedgrpc.DialOptions(paved.New("vars", tt.mw), tt.opts...)...)
+			var hdr, tr metadata.MD
+			var pr peer.Peer
+			opts := append([]grpc.CallOption{grpc.Header(&hdr), grpc.Trailer(&tr), grpc.Peer(&pr)}, tt.extra...)
+			resp, err := client.UnaryCall(context.Background(), &testgrpc.SimpleRequest{}, opts...)
+			require.NoError(t, err)
+			assert.Equal(t, "user-"+tt.want, resp.GetUsername())
+			assert.NotNil(t, hdr, "header delivered")
+			assert.NotEmpty(t, tr.Get("x-call"), "trailer delivered")
+			require.NotNil(t, pr.Addr, "peer delivered")
+			assert.Equal(t, addr, pr.Addr.String())
 		})
 	}
 }
