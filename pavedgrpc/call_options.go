@@ -18,20 +18,27 @@ func Unrepeatable() grpc.CallOption { return unrepeatableOption{} }
 // callOptions is what an interceptor learned from the caller's options.
 type callOptions struct {
 	opts         []grpc.CallOption // the caller's, minus header/trailer/peer
-	header       []*metadata.MD
-	trailer      []*metadata.MD
-	peer         []*peer.Peer
+	vars         *callerVars       // nil when the caller passed none
 	unrepeatable bool
+}
+
+// callerVars are the caller's grpc.Header, grpc.Trailer and grpc.Peer
+// variables, kept apart so a call without them carries three nil slices less.
+type callerVars struct {
+	header  []*metadata.MD
+	trailer []*metadata.MD
+	peer    []*peer.Peer
 }
 
 // callVars are one attempt's own header, trailer and peer: grpc writes them
 // when the attempt's RPC finishes, which for attempts running at once (or a
 // discarded attempt finishing late, on grpc's goroutine) would otherwise be
-// concurrent writes of the caller's variables.
+// concurrent writes of the caller's variables. peer is allocated only when the
+// caller asked for it.
 type callVars struct {
 	header  metadata.MD
 	trailer metadata.MD
-	peer    peer.Peer
+	peer    *peer.Peer
 }
 
 // scanCallOptions takes out the options that write into the caller's
@@ -44,11 +51,14 @@ func scanCallOptions(opts []grpc.CallOption) callOptions {
 		keep := false
 		switch o := o.(type) {
 		case grpc.HeaderCallOption:
-			uc.header = append(uc.header, o.HeaderAddr)
+			cv := uc.callerVars()
+			cv.header = append(cv.header, o.HeaderAddr)
 		case grpc.TrailerCallOption:
-			uc.trailer = append(uc.trailer, o.TrailerAddr)
+			cv := uc.callerVars()
+			cv.trailer = append(cv.trailer, o.TrailerAddr)
 		case grpc.PeerCallOption:
-			uc.peer = append(uc.peer, o.PeerAddr)
+			cv := uc.callerVars()
+			cv.peer = append(cv.peer, o.PeerAddr)
 		case unrepeatableOption:
 			uc.unrepeatable = true
 			keep = true
@@ -66,34 +76,74 @@ func scanCallOptions(opts []grpc.CallOption) callOptions {
 	return uc
 }
 
+// callerVars returns uc.vars, allocating it first if needed.
+func (uc *callOptions) callerVars() *callerVars {
+	if uc.vars == nil {
+		uc.vars = &callerVars{}
+	}
+	return uc.vars
+}
+
+// wants reports which of its own variables an attempt records: the trailer
+// when asked (the unary path reads its pushback) or when the caller wants it,
+// the header and peer when the caller wants them.
+func (uc *callOptions) wants(trailer bool) (t, h, p bool) {
+	if v := uc.vars; v != nil {
+		return trailer || len(v.trailer) > 0, len(v.header) > 0, len(v.peer) > 0
+	}
+	return trailer, false, false
+}
+
 // attemptOptions returns the options for one attempt, recording into v what
 // the caller asked for; trailer always records the trailer (the unary path
-// reads its pushback).
-func (uc *callOptions) attemptOptions(v *callVars, trailer bool) []grpc.CallOption {
+// reads its pushback). buf, when its capacity holds them all, backs the
+// result, saving an allocation per attempt; a nil buf costs one only when an
+// option is added.
+func (uc *callOptions) attemptOptions(v *callVars, trailer bool, buf []grpc.CallOption) []grpc.CallOption {
+	t, h, p := uc.wants(trailer)
 	n := len(uc.opts)
 	out := uc.opts[:n:n]
-	if trailer || len(uc.trailer) > 0 {
+	if extra := b2i(t) + b2i(h) + b2i(p); extra > 0 && cap(buf) >= n+extra {
+		out = append(buf[:0], uc.opts...)
+	}
+	if t {
 		out = append(out, grpc.Trailer(&v.trailer))
 	}
-	if len(uc.header) > 0 {
+	if h {
 		out = append(out, grpc.Header(&v.header))
 	}
-	if len(uc.peer) > 0 {
-		out = append(out, grpc.Peer(&v.peer))
+	if p {
+		v.peer = &peer.Peer{}
+		out = append(out, grpc.Peer(v.peer))
 	}
 	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // deliver fills the caller's grpc.Header, grpc.Trailer and grpc.Peer
 // variables from the final attempt's.
 func (uc *callOptions) deliver(v *callVars) {
-	for _, h := range uc.header {
+	cv := uc.vars
+	if cv == nil {
+		return
+	}
+	for _, h := range cv.header {
 		*h = v.header
 	}
-	for _, t := range uc.trailer {
+	for _, t := range cv.trailer {
 		*t = v.trailer
 	}
-	for _, p := range uc.peer {
-		*p = v.peer
+	for _, p := range cv.peer {
+		if v.peer != nil {
+			*p = *v.peer
+		} else {
+			*p = peer.Peer{}
+		}
 	}
 }

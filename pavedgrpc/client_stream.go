@@ -51,7 +51,7 @@ func StreamClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamClien
 		c, err := p.Execute(ctx, func(ctx context.Context) error {
 			sa := &streamAttempt{}
 			sctx, cancel := context.WithCancel(ctx)
-			cs, err := streamer(sctx, desc, cc, method, uc.attemptOptions(&sa.callVars, false)...)
+			cs, err := streamer(sctx, desc, cc, method, uc.attemptOptions(&sa.callVars, false, nil)...)
 			if err != nil {
 				cancel()
 				return newStatusError(err, nil)

@@ -15,13 +15,16 @@ import (
 // breakers and timeouts see each attempt's status, classified by Classify, and
 // the server's grpc-retry-pushback-ms trailer as the paved.RetryAfter hint.
 //
-// Each attempt receives into a reply message of its own, because hedged
-// attempts run at once and must not write the caller's reply together; when
-// the call ends, the final attempt's reply is moved into the caller's (a
-// shallow move of the top-level fields, no deep copy), and its header, trailer
-// and peer go to the caller's grpc.Header, grpc.Trailer and grpc.Peer
-// options. A reply that is neither a proto.Message nor a pointer cannot be
-// duplicated: such calls make exactly one attempt.
+// A call whose attempts may run at once (paved.Call.Concurrent: a repeatable
+// method, which hedge may send twice together) has each attempt receive into a
+// reply message of its own, since hedged attempts must not write the caller's
+// reply together; when the call ends, the final attempt's reply is moved into
+// the caller's (a shallow move of the top-level fields, no deep copy). A call
+// sent once receives straight into the caller's reply, as a bare call does.
+// The final attempt's header, trailer and peer go to the caller's
+// grpc.Header, grpc.Trailer and grpc.Peer options. A reply that is neither a
+// proto.Message nor a pointer cannot be duplicated: such calls make exactly
+// one attempt.
 //
 // The error returned is what the final attempt's status was (a *StatusError;
 // status.Code(err) is the server's code), or, when a policy refused the call
@@ -39,32 +42,29 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 	}
 	cfg := newConfig(opts)
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
-		fresh := replyFactory(reply)
-		uc := scanCallOptions(callOpts)
-		ctx = paved.WithCallInfo(ctx, paved.CallInfo{
+		u := &unaryCall{
+			method:  method,
+			req:     req,
+			reply:   reply,
+			cc:      cc,
+			invoker: invoker,
+			opts:    scanCallOptions(callOpts),
+			dup:     canDuplicate(reply),
+		}
+		u.info = paved.CallInfo{
 			Operation:    method,
-			Unrepeatable: fresh == nil || uc.unrepeatable || cfg.sendOnce(method),
+			Unrepeatable: !u.dup || u.opts.unrepeatable || cfg.sendOnce(method),
 			Classifier:   classifier,
-		})
-		c, err := p.Execute(ctx, func(ctx context.Context) error {
-			r := &unaryResult{reply: reply}
-			if fresh != nil {
-				r.reply = fresh()
-			}
-			err := invoker(ctx, method, req, r.reply, cc, uc.attemptOptions(&r.callVars, true)...)
-			paved.AttemptFrom(ctx).SetResult(r, nil)
-			if err != nil {
-				return newStatusError(err, r.trailer)
-			}
-			return nil
-		})
+			Data:         u,
+		}
+		c, err := p.ExecuteWith(ctx, &u.info, sendUnary)
 		if a := c.Final(); a != nil {
 			if v, ok := a.Result(); ok {
 				r := v.(*unaryResult)
-				if err == nil && fresh != nil {
+				if err == nil && !r.callers {
 					moveReply(reply, r.reply)
 				}
-				uc.deliver(&r.callVars)
+				u.opts.deliver(&r.callVars)
 			}
 			a.Release()
 		}
@@ -72,23 +72,77 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 	}
 }
 
-// unaryResult is what one attempt of a unary call produced.
-type unaryResult struct {
-	reply any
-	callVars
+// unaryCall is one unary call's state, shared by its attempts, and reached by
+// them through paved.Call.Data: one allocation carries the call's info, what
+// the attempts send, and the first attempt's result.
+type unaryCall struct {
+	info    paved.CallInfo
+	method  string
+	req     any
+	reply   any // the caller's
+	cc      *grpc.ClientConn
+	invoker grpc.UnaryInvoker
+	opts    callOptions
+	dup     bool        // reply's type can be made afresh (canDuplicate)
+	first   unaryResult // attempt 1's; later attempts allocate their own
 }
 
-// replyFactory returns a func making an empty reply of reply's type, or nil
-// when reply's type cannot be made (not a proto.Message, not a pointer).
-func replyFactory(reply any) func() any {
-	if m, ok := reply.(proto.Message); ok {
-		return func() any { return m.ProtoReflect().New().Interface() }
+// unaryResult is what one attempt of a unary call produced.
+type unaryResult struct {
+	reply   any
+	callers bool // reply is the caller's own: nothing to move
+	callVars
+	optBuf [2]grpc.CallOption // backs the attempt's options when they fit (the trailer's and one of the caller's)
+}
+
+// sendUnary is the Op of every attempt: it sends the request, receiving into
+// the attempt's reply, records the result on the attempt, and turns a failure
+// into a *StatusError so every policy sees its outcome.
+//
+// Attempt 1 of a call that is not Concurrent receives into the caller's reply:
+// policies repeat such a call only after its previous attempt returned (retry
+// never repeats an unrepeatable one; hedge never runs one twice at once), so
+// no other attempt can write the caller's reply while attempt 1 does. Every
+// other attempt gets a fresh message, moved into the caller's if it is final.
+func sendUnary(ctx context.Context) error {
+	a := paved.AttemptFrom(ctx)
+	c := a.Call()
+	u := c.Data().(*unaryCall)
+	var r *unaryResult
+	if a.Number() == 1 {
+		r = &u.first
+	} else {
+		r = &unaryResult{}
+	}
+	if u.dup && (a.Number() > 1 || c.Concurrent()) {
+		r.reply = newReply(u.reply)
+	} else {
+		r.reply, r.callers = u.reply, true
+	}
+	err := u.invoker(ctx, u.method, u.req, r.reply, u.cc, u.opts.attemptOptions(&r.callVars, true, r.optBuf[:0])...)
+	a.SetResult(r, nil)
+	if err != nil {
+		return newStatusError(err, r.trailer)
+	}
+	return nil
+}
+
+// canDuplicate reports whether newReply can make an empty reply of reply's
+// type: it is a proto.Message or a non-nil pointer.
+func canDuplicate(reply any) bool {
+	if _, ok := reply.(proto.Message); ok {
+		return true
 	}
 	t := reflect.TypeOf(reply)
-	if t == nil || t.Kind() != reflect.Pointer || reflect.ValueOf(reply).IsNil() {
-		return nil
+	return t != nil && t.Kind() == reflect.Pointer && !reflect.ValueOf(reply).IsNil()
+}
+
+// newReply returns an empty reply of reply's type, which canDuplicate accepts.
+func newReply(reply any) any {
+	if m, ok := reply.(proto.Message); ok {
+		return m.ProtoReflect().New().Interface()
 	}
-	return func() any { return reflect.New(t.Elem()).Interface() }
+	return reflect.New(reflect.TypeOf(reply).Elem()).Interface()
 }
 
 // moveReply moves src's contents into dst, which has src's type. For a proto

@@ -2,6 +2,7 @@ package pavedgrpc
 
 import (
 	"context"
+	"sync/atomic"
 
 	"google.golang.org/grpc/codes"
 
@@ -24,6 +25,8 @@ type config struct {
 	key          func(ctx context.Context) string
 	priority     func(ctx context.Context) paved.Priority
 	refusalCode  func(err error) codes.Code
+
+	firstMethod atomic.Pointer[methodRepeat] // see declared
 }
 
 // newConfig applies the defaults, then opts. No option can be invalid: a nil

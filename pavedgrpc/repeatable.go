@@ -20,10 +20,32 @@ func (c *config) sendOnce(method string) bool {
 	if c.unrepeatable != nil && c.unrepeatable(method) {
 		return true
 	}
-	if declaredRepeatable(method) {
+	if c.declared(method) {
 		return false
 	}
 	return c.repeatable == nil || !c.repeatable(method)
+}
+
+// methodRepeat is declaredRepeatable's answer for one method.
+type methodRepeat struct {
+	method     string
+	repeatable bool
+}
+
+// declared is declaredRepeatable, answering for the first method the
+// interceptor saw from its own copy: most clients call one method, or one
+// above all, and comparing a string costs less than hashing it for the
+// shared map. Only the first is kept, so clients alternating methods never
+// allocate for it.
+func (c *config) declared(method string) bool {
+	if m := c.firstMethod.Load(); m != nil && m.method == method {
+		return m.repeatable
+	}
+	r := declaredRepeatable(method)
+	if c.firstMethod.Load() == nil {
+		c.firstMethod.CompareAndSwap(nil, &methodRepeat{method: method, repeatable: r})
+	}
+	return r
 }
 
 // idempotency caches declaredRepeatable by full method name. Only methods

@@ -186,3 +186,22 @@ func TestStreamRepeatable(t *testing.T) {
 		})
 	}
 }
+
+// TestRepeatableMethodsShareInterceptor: one interceptor answers each method
+// for itself, whichever it saw first (it remembers the first).
+func TestRepeatableMethodsShareInterceptor(t *testing.T) {
+	spy := &spyMW{}
+	intercept := pavedgrpc.UnaryClientInterceptor(paved.New("methods", spy))
+	invoke := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
+	methods := []string{idemGet, idemPlain, idemPut, idemGet, idemPost, idemPlain, idemGet}
+	for _, m := range methods {
+		require.NoError(t, intercept(context.Background(), m, &emptypb.Empty{}, &emptypb.Empty{}, nil, invoke))
+	}
+	seen := spy.seen()
+	require.Len(t, seen, len(methods))
+	for i, m := range methods {
+		want := m == idemGet || m == idemPut
+		assert.Equal(t, want, !seen[i].Unrepeatable, "%s (call %d) repeatable", m, i)
+		assert.Equal(t, m, seen[i].Operation)
+	}
+}
