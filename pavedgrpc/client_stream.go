@@ -102,6 +102,10 @@ type clientStream struct {
 	opts    *callOptions
 	single  bool // one response only: the stream ends with it
 	once    sync.Once
+	// delivered guards the writes to the caller's variables, which Header (on
+	// a receiving goroutine) and end (on a sending one) may both attempt: the
+	// values are final once grpc finished the stream, so once is enough.
+	delivered sync.Once
 }
 
 // RecvMsg ends the stream when grpc did: on an error (io.EOF included), which
@@ -132,16 +136,18 @@ func (s *clientStream) SendMsg(m any) error {
 func (s *clientStream) Header() (metadata.MD, error) {
 	md, err := s.ClientStream.Header()
 	if md == nil && err == nil {
-		s.opts.deliver(&s.callVars)
+		s.deliver()
 	}
 	return md, err
 }
+
+func (s *clientStream) deliver() { s.delivered.Do(func() { s.opts.deliver(&s.callVars) }) }
 
 // end delivers the caller's variables, releases the attempt, then frees the
 // stream's context through the discard func it was recorded with.
 func (s *clientStream) end() {
 	s.once.Do(func() {
-		s.opts.deliver(&s.callVars)
+		s.deliver()
 		s.attempt.Release()
 		s.attempt.Discard()
 	})
