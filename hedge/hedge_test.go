@@ -291,20 +291,7 @@ func TestAdaptiveDelay(t *testing.T) {
 		}))
 	}
 	assert.Zero(t, events.Count(telemetry.EventHedge))
-	rec := newRecorder()
-	done := make(chan error, 1)
-	go func() {
-		done <- p.Run(context.Background(), rec.op(func(n int, ctx context.Context) error {
-			if n == 1 {
-				return slowUntilCanceled(ctx)
-			}
-			return nil
-		}))
-	}()
-	<-rec.started
-	fake.BlockUntil(1)
-	fake.Advance(20 * time.Millisecond)
-	require.NoError(t, <-done)
+	hedgeAfter(t, p, fake, 20*time.Millisecond)
 	ev := events.Events(telemetry.EventHedge)
 	require.Len(t, ev, 1)
 	assert.Equal(t, "20", ev[0].Attrs[telemetry.AttrDelay])
@@ -327,20 +314,7 @@ func TestAdaptiveDelayIgnoresFailures(t *testing.T) {
 			return nil
 		}))
 	}
-	rec := newRecorder()
-	done := make(chan error, 1)
-	go func() {
-		done <- p.Run(context.Background(), rec.op(func(n int, ctx context.Context) error {
-			if n == 1 {
-				return slowUntilCanceled(ctx)
-			}
-			return nil
-		}))
-	}()
-	<-rec.started
-	fake.BlockUntil(1)
-	fake.Advance(20 * time.Millisecond)
-	require.NoError(t, <-done)
+	hedgeAfter(t, p, fake, 20*time.Millisecond)
 	ev := events.Events(telemetry.EventHedge)
 	require.NotEmpty(t, ev)
 	assert.Equal(t, "20", ev[len(ev)-1].Attrs[telemetry.AttrDelay])
@@ -379,4 +353,24 @@ func TestRefusedHedgeKeepsTheFirstAttempt(t *testing.T) {
 	<-refused
 	close(release)
 	assert.NoError(t, <-done, "the first attempt was not canceled by the refused hedge")
+}
+
+// hedgeAfter runs one call whose first attempt hangs until canceled, advances
+// fake by d once the call waits on it, and requires the hedge to win.
+func hedgeAfter(t *testing.T, p *paved.Pipeline, fake *clock.Fake, d time.Duration) {
+	t.Helper()
+	rec := newRecorder()
+	done := make(chan error, 1)
+	go func() {
+		done <- p.Run(context.Background(), rec.op(func(n int, ctx context.Context) error {
+			if n == 1 {
+				return slowUntilCanceled(ctx)
+			}
+			return nil
+		}))
+	}()
+	<-rec.started
+	fake.BlockUntil(1)
+	fake.Advance(d)
+	require.NoError(t, <-done)
 }

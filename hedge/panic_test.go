@@ -1,13 +1,11 @@
 package hedge_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"os/exec"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,25 +16,8 @@ import (
 	"github.com/paved-go/paved/hedge"
 	"github.com/paved-go/paved/internal/clock"
 	"github.com/paved-go/paved/telemetry"
+	"github.com/paved-go/paved/telemetry/telemetrytest"
 )
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 //go:noinline
 func panickingOp(context.Context) error { panic("boom") }
@@ -44,8 +25,7 @@ func panickingOp(context.Context) error { panic("boom") }
 // The deciding panic reaches the caller with its value unchanged, and the
 // attempt's own stack, which the re-raised panic no longer shows, is logged.
 func TestPanicStackLogged(t *testing.T) {
-	var logs syncBuffer
-	tel := telemetry.New(telemetry.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	logs, tel := telemetrytest.NewText()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithClock(clock.NewFake(epoch))))
 	assert.PanicsWithValue(t, "boom", func() { _ = p.Run(context.Background(), panickingOp) })
 	assert.Contains(t, logs.String(), "hedge: attempt panicked")

@@ -1,12 +1,10 @@
 package redisbreaker_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"sync"
 	"testing"
@@ -15,7 +13,7 @@ import (
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
 	"github.com/paved-go/paved/breaker/redisbreaker"
-	"github.com/paved-go/paved/telemetry"
+	"github.com/paved-go/paved/telemetry/telemetrytest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -136,8 +134,7 @@ func TestFleetBelowRatioStaysClosed(t *testing.T) {
 func TestUnreachableRedisNeverFailsACall(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 50 * time.Millisecond})
 	defer client.Close()
-	var logs syncBuffer
-	tel := telemetry.New(telemetry.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	logs, tel := telemetrytest.NewText()
 	synced := make(chan redisbreaker.SyncResult, 64)
 	b, err := redisbreaker.New(client, "dep", redisbreaker.WithSyncPeriod(20*time.Millisecond),
 		redisbreaker.WithSyncFunc(func(r redisbreaker.SyncResult) {
@@ -174,8 +171,7 @@ func TestRedisLostAndRestored(t *testing.T) {
 	addr := px.addr()
 	client := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	defer client.Close()
-	var logs syncBuffer
-	tel := telemetry.New(telemetry.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	logs, tel := telemetrytest.NewText()
 	synced := make(chan redisbreaker.SyncResult, 1)
 	b, err := redisbreaker.New(client, "dep", redisbreaker.WithKeyPrefix(prefix(t)),
 		redisbreaker.WithSyncPeriod(20*time.Millisecond),
@@ -215,23 +211,6 @@ func TestRedisLostAndRestored(t *testing.T) {
 	startProxy(t, addr, redisAddr())
 	waitFor(false)
 	assert.Contains(t, logs.String(), redisbreaker.EventFleetRestored)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // proxy forwards TCP connections to Redis until closed, so a test can take
