@@ -49,8 +49,8 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 			cc:      cc,
 			invoker: invoker,
 			opts:    scanCallOptions(callOpts),
-			dup:     canDuplicate(reply),
 		}
+		u.replyType, u.dup = replyTypeOf(reply)
 		u.info = paved.CallInfo{
 			Operation:    method,
 			Unrepeatable: !u.dup || u.opts.unrepeatable || cfg.sendOnce(method),
@@ -76,15 +76,16 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 // them through paved.Call.Data: one allocation carries the call's info, what
 // the attempts send, and the first attempt's result.
 type unaryCall struct {
-	info    paved.CallInfo
-	method  string
-	req     any
-	reply   any // the caller's
-	cc      *grpc.ClientConn
-	invoker grpc.UnaryInvoker
-	opts    callOptions
-	dup     bool        // reply's type can be made afresh (canDuplicate)
-	first   unaryResult // attempt 1's; later attempts allocate their own
+	info      paved.CallInfo
+	method    string
+	req       any
+	reply     any // the caller's
+	cc        *grpc.ClientConn
+	invoker   grpc.UnaryInvoker
+	opts      callOptions
+	dup       bool        // reply's type can be made afresh
+	replyType replyType   // read before any attempt runs
+	first     unaryResult // attempt 1's; later attempts allocate their own
 }
 
 // unaryResult is what one attempt of a unary call produced.
@@ -115,7 +116,7 @@ func sendUnary(ctx context.Context) error {
 		r = &unaryResult{}
 	}
 	if u.dup && (a.Number() > 1 || c.Concurrent()) {
-		r.reply = newReply(u.reply)
+		r.reply = u.replyType.new()
 	} else {
 		r.reply, r.callers = u.reply, true
 	}
@@ -127,22 +128,34 @@ func sendUnary(ctx context.Context) error {
 	return nil
 }
 
-// canDuplicate reports whether newReply can make an empty reply of reply's
-// type: it is a proto.Message or a non-nil pointer.
-func canDuplicate(reply any) bool {
-	if _, ok := reply.(proto.Message); ok {
-		return true
-	}
-	t := reflect.TypeOf(reply)
-	return t != nil && t.Kind() == reflect.Pointer && !reflect.ValueOf(reply).IsNil()
+// replyType makes empty replies of the caller's reply type.
+type replyType struct {
+	proto protoreflect.MessageType // for a proto.Message
+	ptr   reflect.Type             // else, for a non-nil pointer
 }
 
-// newReply returns an empty reply of reply's type, which canDuplicate accepts.
-func newReply(reply any) any {
+// replyTypeOf returns reply's type, and whether empty replies can be made of
+// it: reply is a proto.Message or a non-nil pointer. It runs in the caller's
+// goroutine before any attempt does: an attempt that read the caller's reply
+// later (ProtoReflect loads its state) would race with another attempt
+// receiving into it.
+func replyTypeOf(reply any) (replyType, bool) {
 	if m, ok := reply.(proto.Message); ok {
-		return m.ProtoReflect().New().Interface()
+		return replyType{proto: m.ProtoReflect().Type()}, true
 	}
-	return reflect.New(reflect.TypeOf(reply).Elem()).Interface()
+	t := reflect.TypeOf(reply)
+	if t == nil || t.Kind() != reflect.Pointer || reflect.ValueOf(reply).IsNil() {
+		return replyType{}, false
+	}
+	return replyType{ptr: t.Elem()}, true
+}
+
+// new returns an empty reply.
+func (t replyType) new() any {
+	if t.proto != nil {
+		return t.proto.New().Interface()
+	}
+	return reflect.New(t.ptr).Interface()
 }
 
 // moveReply moves src's contents into dst, which has src's type. For a proto
