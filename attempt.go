@@ -46,6 +46,11 @@ func (a *Attempt) Call() *Call { return a.call }
 // retry moves on, a hedge loses, or the call ends without it. It takes v so a
 // static func serves, with no closure to allocate per call. A result recorded
 // after its attempt was discarded is discarded at once.
+//
+// A result recorded over an earlier one of the same attempt discards the
+// earlier: a middleware that knows nothing of attempts (a retry loop of a
+// user's that calls next again with the same context) leaks nothing, and the
+// last result stands.
 func (a *Attempt) SetResult(v any, discard func(v any)) {
 	a.call.mu.Lock()
 	if a.discarded {
@@ -55,11 +60,27 @@ func (a *Attempt) SetResult(v any, discard func(v any)) {
 		}
 		return
 	}
+	prev, prevDiscard := a.result, a.discard
+	replaced := a.hasResult && prevDiscard != nil
 	a.result, a.discard, a.hasResult = v, discard, true
 	a.call.mu.Unlock()
 	if discard != nil {
 		a.call.flags.Or(flagFreeable)
 	}
+	if replaced && !sameValue(prev, v) {
+		prevDiscard(prev)
+	}
+}
+
+// sameValue reports whether a and b are the same value, false when they
+// cannot be compared. Only for the rare path of a result recorded twice.
+func sameValue(a, b any) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
 }
 
 // Result returns the recorded result, if any. The caller that takes the final

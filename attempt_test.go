@@ -3,6 +3,7 @@ package paved_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -189,4 +190,48 @@ func TestConcurrentAttempts(t *testing.T) {
 		_, ok := c.Final().Result()
 		assert.True(t, ok)
 	}
+}
+
+// A middleware that knows nothing of attempts (a user's retry loop calling
+// next again with the same context) records results over one another: each
+// earlier one is discarded, and the last stands.
+func TestResultRecordedOverAnotherDiscardsIt(t *testing.T) {
+	var discarded []string
+	userRetry := paved.MiddlewareFunc(func(next paved.Op) paved.Op {
+		return func(ctx context.Context) error {
+			var err error
+			for range 3 {
+				if err = next(ctx); err == nil {
+					return nil
+				}
+			}
+			return err
+		}
+	})
+	p := paved.New("p", userRetry)
+	n := 0
+	c, err := p.Execute(context.Background(), func(ctx context.Context) error {
+		n++
+		v := fmt.Sprint("response ", n)
+		paved.AttemptFrom(ctx).SetResult(v, func(v any) { discarded = append(discarded, v.(string)) })
+		if n < 3 {
+			return errors.New("503")
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"response 1", "response 2"}, discarded)
+	v, ok := c.Final().Result()
+	require.True(t, ok)
+	assert.Equal(t, "response 3", v)
+
+	// The same value recorded twice is not discarded under its owner.
+	p = paved.New("p", userRetry)
+	same := &struct{ n int }{}
+	_, err = p.Execute(context.Background(), func(ctx context.Context) error {
+		paved.AttemptFrom(ctx).SetResult(same, func(any) { t.Error("discarded the value that stands") })
+		paved.AttemptFrom(ctx).SetResult(same, func(any) { t.Error("discarded the value that stands") })
+		return nil
+	})
+	require.NoError(t, err)
 }

@@ -55,6 +55,11 @@ type CallInfo struct {
 	// server answers with 409 Conflict while the first attempt is in flight.
 	// Retry repeats it; hedge makes one attempt.
 	Sequential bool
+	// UnsafeReason says why the call is Unrepeatable or Sequential, such as
+	// "POST without Idempotency-Key": retry and hedge report it when they
+	// decline to repeat the call. Keep it to a few fixed phrases; it is
+	// recorded on span events and logs.
+	UnsafeReason string
 	// Key identifies the caller (tenant, principal) for per-key limits and
 	// idempotency scoping. Empty means unknown. Inherited by nested calls.
 	Key string
@@ -189,6 +194,10 @@ func (c *Call) Priority() Priority {
 	}
 	return c.info.Priority
 }
+
+// UnsafeReason says why the call is not safe to repeat or hedge
+// (CallInfo.UnsafeReason); empty when it is safe, or when nobody said why.
+func (c *Call) UnsafeReason() string { return c.info.UnsafeReason }
 
 // Concurrent reports whether attempts of the call may run at once (hedging):
 // it is safe to repeat and not Sequential.

@@ -1,8 +1,11 @@
 package paved
 
 import (
+	"context"
 	"errors"
 	"time"
+
+	"github.com/paved-go/paved/telemetry"
 )
 
 // ErrRejected is the root of every refusal by paved's own policies: each policy
@@ -61,8 +64,107 @@ func (e *rejection) Outcome() Outcome { return OutcomeRejected }
 // RetryAfter is the policy's estimate of when a call may be admitted; 0 when unknown.
 func (e *rejection) RetryAfter() time.Duration { return e.after }
 
-// ErrorType names the refusal in telemetry by its sentinel ("breaker: open").
-func (e *rejection) ErrorType() string { return e.sentinel.Error() }
+// ErrorType names the refusal in telemetry by its sentinel: the name given
+// to NamedError ("breaker_open"), else the sentinel's message in snake case
+// ("bulkhead: full" is "bulkhead_full"). Sentinels are fixed values, so the
+// names are few.
+func (e *rejection) ErrorType() string {
+	if n, ok := e.sentinel.(interface{ ErrorType() string }); ok {
+		return n.ErrorType()
+	}
+	return snakeCase(e.sentinel.Error())
+}
+
+// snakeCase lowercases s and turns every run of other characters than
+// letters and digits into one underscore: "breaker: open" -> "breaker_open".
+func snakeCase(s string) string {
+	b := make([]byte, 0, len(s))
+	gap := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		default:
+			gap = true
+			continue
+		}
+		if gap && len(b) > 0 {
+			b = append(b, '_')
+		}
+		gap = false
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+// NamedError returns an error reading message whose error.type in telemetry
+// is name: policies make their refusal sentinels with it, so that every
+// refusal has a stable, low-cardinality name ("breaker_open", "bulkhead_full")
+// wherever it is recorded. Two NamedErrors are equal only if they are the same
+// value: compare them with errors.Is.
+func NamedError(name, message string) error { return &namedError{name: name, msg: message} }
+
+type namedError struct{ name, msg string }
+
+func (e *namedError) Error() string     { return e.msg }
+func (e *namedError) ErrorType() string { return e.name }
+
+// Unsent marks err as the failure of an attempt that never left this
+// process: no server saw it (the connection could not be made: refused, no
+// route, a DNS failure), so it may be retried whatever the call's
+// repeatability, as gRPC's transparent retries and Envoy's connect-failure
+// do. The adapters mark such failures; retry honours the mark (within its
+// budget and attempts). It returns nil for a nil err. The mark unwraps to
+// err and keeps its message, error.type and Timeout.
+func Unsent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &unsentError{err: err}
+}
+
+// IsUnsent reports whether err is marked Unsent.
+func IsUnsent(err error) bool {
+	var u *unsentError
+	for err != nil {
+		if e, ok := err.(*unsentError); ok {
+			u = e
+			break
+		}
+		w, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			break
+		}
+		err = w.Unwrap()
+	}
+	return u != nil
+}
+
+type unsentError struct{ err error }
+
+func (e *unsentError) Error() string { return e.err.Error() }
+func (e *unsentError) Unwrap() error { return e.err }
+
+// ErrorType is the marked error's own.
+func (e *unsentError) ErrorType() string { return telemetry.ErrorType(e.err) }
+
+// Timeout keeps what net.Error callers read of the marked error (a dial
+// timeout stays a timeout for url.Error.Timeout).
+func (e *unsentError) Timeout() bool { return IsTimeout(e.err) }
+
+// IsTimeout reports whether err is a timeout: context.DeadlineExceeded, or an
+// error in its chain whose Timeout() bool method says so (net.Error,
+// os.ErrDeadlineExceeded, timeout.ErrTimeout, a gRPC DEADLINE_EXCEEDED
+// status through pavedgrpc).
+func IsTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
 
 // IsOverloadRefusal reports whether err is a refusal (ErrRejected) whose chain
 // holds an error marked OutcomeOverload: the caller exceeded a rate limit or

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"testing"
 	"time"
 
@@ -108,4 +109,25 @@ func TestIsOverloadRefusal(t *testing.T) {
 	assert.False(t, paved.IsOverloadRefusal(limited), "not a refusal by our policies")
 	assert.False(t, paved.IsOverloadRefusal(nil))
 	assert.Equal(t, paved.OutcomeRejected, paved.DefaultClassifier.Classify(paved.NewRejection(limited, 0)))
+}
+
+// Refusals have stable, low-cardinality names in telemetry: the NamedError's
+// name, else the sentinel's message in snake case.
+func TestRefusalErrorTypes(t *testing.T) {
+	named := paved.NamedError("breaker_open", "breaker: open")
+	assert.Equal(t, "breaker: open", named.Error())
+	assert.Equal(t, "breaker_open", telemetry.ErrorType(paved.NewRejection(named, time.Second)))
+	assert.Equal(t, "breaker_open", telemetry.ErrorType(fmt.Errorf("call: %w", paved.NewRejection(named, 0))))
+	overload := paved.Mark(paved.NamedError("rate_limited", "ratelimit: limited"), paved.OutcomeOverload)
+	assert.Equal(t, "rate_limited", telemetry.ErrorType(paved.NewRejection(overload, 0)))
+	assert.Equal(t, "bulkhead_full", telemetry.ErrorType(paved.NewRejection(errors.New("Bulkhead: FULL!"), 0)))
+	assert.Equal(t, "test_limited", telemetry.ErrorType(paved.NewRejection(errLimited, 0)))
+}
+
+// Plain fmt.Errorf wrappers are looked through: error.type names what failed.
+func TestErrorTypeLooksThroughWrappers(t *testing.T) {
+	assert.Equal(t, "*fs.PathError", telemetry.ErrorType(fmt.Errorf("a: %w", fmt.Errorf("b: %w", &fs.PathError{Op: "open", Err: io.EOF}))))
+	assert.Equal(t, "*errors.errorString", telemetry.ErrorType(fmt.Errorf("a: %w and %w", io.EOF, io.ErrClosedPipe)))
+	assert.Equal(t, "*errors.errorString", telemetry.ErrorType(fmt.Errorf("no cause")), "no wrapper at all")
+	assert.Equal(t, "canceled", telemetry.ErrorType(fmt.Errorf("x: %w", context.Canceled)))
 }

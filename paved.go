@@ -110,7 +110,7 @@ func (p *Pipeline) terminal(ctx context.Context) error {
 	}
 	start := p.rec.Now()
 	err := c.op(ctx)
-	p.rec.RecordAttempt(ctx, start, int(c.Classify(err)))
+	p.rec.RecordAttempt(ctx, c.info.Operation, start, int(c.Classify(err)))
 	return err
 }
 

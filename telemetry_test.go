@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"testing"
 
@@ -88,12 +89,16 @@ func TestRunIsOneSpanWithOutcomeAndAttempts(t *testing.T) {
 	assert.EqualValues(t, 1, calls.DataPoints[0].Count)
 	outcome, _ := calls.DataPoints[0].Attributes.Value(telemetry.AttrOutcome)
 	assert.Equal(t, "success", outcome.AsString())
+	op, _ := calls.DataPoints[0].Attributes.Value(telemetry.AttrOperation)
+	assert.Equal(t, "POST /v1/charges", op.AsString(), "metrics carry the operation")
 	assert.Equal(t, "s", m[telemetry.MetricCallDuration].Unit)
 
 	attempts := m[telemetry.MetricAttemptDuration].Data.(metricdata.Histogram[float64])
 	var total uint64
 	byOutcome := map[string]uint64{}
 	for _, dp := range attempts.DataPoints {
+		op, _ := dp.Attributes.Value(telemetry.AttrOperation)
+		assert.Equal(t, "POST /v1/charges", op.AsString())
 		o, _ := dp.Attributes.Value(telemetry.AttrOutcome)
 		byOutcome[o.AsString()] += dp.Count
 		total += dp.Count
@@ -157,6 +162,8 @@ func TestEmitIsSpanEventMetricAndLog(t *testing.T) {
 	assert.EqualValues(t, 1, events.DataPoints[0].Value)
 	name, _ := events.DataPoints[0].Attributes.Value(telemetry.AttrEvent)
 	assert.Equal(t, telemetry.EventRetry, name.AsString())
+	op, _ := events.DataPoints[0].Attributes.Value(telemetry.AttrOperation)
+	assert.Equal(t, "GET /items", op.AsString())
 
 	out := logs.String()
 	assert.Contains(t, out, "resilience retry")
@@ -167,6 +174,20 @@ func TestEmitIsSpanEventMetricAndLog(t *testing.T) {
 			assert.NotContains(t, kv.Value.String(), secret)
 		}
 	}
+}
+
+// Operations beyond the cache's bound are still recorded, each with its own
+// attributes.
+func TestManyOperationsRecorded(t *testing.T) {
+	s := newSDK(t)
+	p := paved.New("p", paved.WithTelemetry(s.telemetry()))
+	const n = 1100 // more than the recorder caches
+	for i := range n {
+		ctx := paved.WithCallInfo(context.Background(), paved.CallInfo{Operation: fmt.Sprint("GET /", i)})
+		require.NoError(t, p.Run(ctx, func(context.Context) error { return nil }))
+	}
+	calls := s.metrics(t)[telemetry.MetricCallDuration].Data.(metricdata.Histogram[float64])
+	assert.Len(t, calls.DataPoints, n)
 }
 
 // TestGlobalProvidersAreFollowed: a pipeline built before the service installs

@@ -258,8 +258,10 @@ func (b *Breaker) run(ctx context.Context, next paved.Op) (err error) {
 	report := b.outcome(ctx, err, start)
 	done(report)
 	reported = true
-	if b.cfg.onOutcome != nil && report != errExcluded {
-		b.cfg.onOutcome(report != nil)
+	if report != errExcluded {
+		for _, f := range b.cfg.onOutcome {
+			f(report != nil)
+		}
 	}
 	if b.pending.Load() {
 		b.flush(ctx)
@@ -280,6 +282,8 @@ func (b *Breaker) outcome(ctx context.Context, err error, start time.Time) error
 		switch {
 		case o == paved.OutcomeCanceled || o == paved.OutcomeRejected:
 			return errExcluded
+		case o == paved.OutcomeOverload && !b.cfg.overload:
+			return errExcluded // alive, and asking us to wait: see WithCountOverload
 		case o.Failed():
 			return errFailure
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
-	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -241,24 +241,28 @@ func TestSlowCallsCountAsFailures(t *testing.T) {
 }
 
 func TestOutcomeTable(t *testing.T) {
+	overload := paved.Mark(errBoom, paved.OutcomeOverload)
 	tests := []struct {
 		name                string
 		err                 error
+		opts                []breaker.Option
 		success, fail, excl uint32
 	}{
-		{"success", nil, 1, 0, 0},
-		{"permanent", paved.Permanent(errBoom), 1, 0, 0},
-		{"transient", paved.Transient(errBoom), 0, 1, 0},
-		{"unknown is transient", errBoom, 0, 1, 0},
-		{"overload", paved.Mark(errBoom, paved.OutcomeOverload), 0, 1, 0},
-		{"fault", paved.Mark(errBoom, paved.OutcomeFault), 0, 1, 0},
-		{"canceled", context.Canceled, 0, 0, 1},
-		{"rejected", paved.NewRejection(errBoom, 0), 0, 0, 1},
+		{"success", nil, nil, 1, 0, 0},
+		{"permanent", paved.Permanent(errBoom), nil, 1, 0, 0},
+		{"transient", paved.Transient(errBoom), nil, 0, 1, 0},
+		{"unknown is transient", errBoom, nil, 0, 1, 0},
+		{"overload is excluded by default", overload, nil, 0, 0, 1},
+		{"overload counted when asked", overload, []breaker.Option{breaker.WithCountOverload(true)}, 0, 1, 0},
+		{"overload excluded when asked", overload, []breaker.Option{breaker.WithCountOverload(false)}, 0, 0, 1},
+		{"fault", paved.Mark(errBoom, paved.OutcomeFault), nil, 0, 1, 0},
+		{"canceled", context.Canceled, nil, 0, 0, 1},
+		{"rejected", paved.NewRejection(errBoom, 0), nil, 0, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var outcomes []bool
-			h := newHarness(t, breaker.WithOutcomeFunc(func(failed bool) { outcomes = append(outcomes, failed) }))
+			h := newHarness(t, append(tt.opts, breaker.WithOutcomeFunc(func(failed bool) { outcomes = append(outcomes, failed) }))...)
 			err := h.p.Run(context.Background(), func(context.Context) error { return tt.err })
 			assert.Equal(t, tt.err, err, "the error passes through unchanged")
 			c := h.b.Counts()
@@ -268,6 +272,49 @@ func TestOutcomeTable(t *testing.T) {
 			assert.Len(t, outcomes, int(tt.success+tt.fail))
 		})
 	}
+}
+
+// Every WithOutcomeFunc runs, in order: a second one (redisbreaker's) does not
+// drop the first (the caller's).
+func TestOutcomeFuncsAdd(t *testing.T) {
+	var got []string
+	h := newHarness(t,
+		breaker.WithOutcomeFunc(func(failed bool) { got = append(got, fmt.Sprint("first ", failed)) }),
+		breaker.WithOutcomeFunc(nil),
+		breaker.WithOutcomeFunc(func(failed bool) { got = append(got, fmt.Sprint("second ", failed)) }))
+	h.run(okOp, 1)
+	h.run(fail, 1)
+	assert.Equal(t, []string{"first false", "second false", "first true", "second true"}, got)
+}
+
+// A dependency that answers every first attempt with "come back later"
+// (Overload) and the retry with success never opens the breaker, even when
+// the overload answers are most of its results; and a half-open breaker's
+// probes that meet overload neither open nor close it.
+func TestOverloadNeverOpensByDefault(t *testing.T) {
+	h := newHarness(t)
+	overload := func(context.Context) error { return paved.Mark(errBoom, paved.OutcomeOverload) }
+	for range 100 {
+		h.run(overload, 1)
+		h.run(okOp, 1)
+	}
+	assert.Equal(t, breaker.StateClosed, h.b.State())
+
+	counting := newHarness(t, breaker.WithCountOverload(true))
+	for range 100 {
+		counting.run(overload, 1)
+		counting.run(okOp, 1)
+	}
+	assert.Equal(t, breaker.StateOpen, counting.b.State(), "counted, half the results are failures")
+
+	probing := newHarness(t, breaker.WithConsecutiveFailures(1))
+	probing.run(fail, 1)
+	require.Equal(t, breaker.StateOpen, probing.b.State())
+	probing.clk.Advance(time.Hour)
+	probing.run(overload, 20)
+	assert.Equal(t, breaker.StateHalfOpen, probing.b.State(), "overload answers to probes decide nothing")
+	probing.run(okOp, breaker.DefaultHalfOpenProbes)
+	assert.Equal(t, breaker.StateClosed, probing.b.State())
 }
 
 func TestClassifierOfThePipeline(t *testing.T) {

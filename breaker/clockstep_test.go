@@ -11,7 +11,7 @@ import (
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
-	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/clock"
 )
 
 // steppingClock models the real clock's two readings: elapsed time comes

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/telemetry"
 )
 
@@ -37,7 +37,8 @@ type config struct {
 	clk         clock.Clock
 	seed        uint64
 	seeded      bool
-	onOutcome   func(failed bool)
+	onOutcome   []func(failed bool)
+	overload    bool // count Overload outcomes as failures
 	maxKeys     int
 	idle        time.Duration
 	noGauge     bool // PerKey: per-key gauges would explode cardinality
@@ -99,9 +100,27 @@ func WithRandSeed(seed uint64) Option {
 
 // WithOutcomeFunc calls f after every call the breaker counts (not those it
 // rejects or excludes), with whether it counted as a failure. f runs on the
-// call path: it must be fast and safe for concurrent use. redisbreaker uses it
-// to share counts with the fleet. Default none.
-func WithOutcomeFunc(f func(failed bool)) Option { return func(c *config) { c.onOutcome = f } }
+// call path: it must be fast and safe for concurrent use. Each
+// WithOutcomeFunc adds a func, called in the order given, so a caller's own
+// and redisbreaker's (which shares counts with the fleet) both run. A nil f
+// adds nothing. Default none.
+func WithOutcomeFunc(f func(failed bool)) Option {
+	return func(c *config) {
+		if f != nil {
+			c.onOutcome = append(c.onOutcome, f)
+		}
+	}
+}
+
+// WithCountOverload(true) makes the breaker count Overload outcomes (429, 503
+// with Retry-After, RESOURCE_EXHAUSTED) as failures. By default they are
+// excluded: an overloaded server is alive and has said when to come back; the
+// retry honours that delay, and client-side throttling is the tool for
+// sustained overload. An on/off breaker in front of a server that sheds half
+// its load takes the caller's goodput from half to nothing, and its half-open
+// probes meet the same "come back later" and open it again. Count overload
+// only for a dependency whose overload answers mean it is down.
+func WithCountOverload(count bool) Option { return func(c *config) { c.overload = count } }
 
 // WithMaxKeys bounds how many breakers PerKey keeps; the least recently used
 // is evicted beyond it. Must be 1..1048576. Default 1024. Ignored by New.

@@ -30,8 +30,16 @@
 // so a breaker never disagrees with a retry about an error:
 //
 //	Success, Permanent           success (a Permanent error is the caller's fault)
-//	Transient, Overload, Fault   failure
+//	Transient, Fault             failure
+//	Overload                     excluded, unless WithCountOverload(true)
 //	Canceled, Rejected           excluded (gobreaker's IsExcluded: neither)
+//
+// Overload (429, 503 with Retry-After, RESOURCE_EXHAUSTED) is left out by
+// default: such a server is alive and has said when to come back. Counting it
+// would open the breaker on a server that sheds part of its load, taking the
+// caller's goodput from that part to nothing, and its half-open probes would
+// meet the same answer and open it again. The retry honours the server's
+// delay; client-side throttling is the tool for sustained overload.
 //
 // A success (or Permanent) slower than SlowCallThreshold counts as a failure
 // (resilience4j's slow-call rate; off by default). A panic counts as a
@@ -43,7 +51,7 @@
 // no clock to inject. So the open period is owned here: gobreaker's Timeout is
 // set to 1ns, and when gobreaker reports the open state (OnStateChange) the
 // breaker draws a jittered deadline on its own clock (WithClock, default
-// internal/clock.Real) and rejects every call before it without asking
+// clock.Real) and rejects every call before it without asking
 // gobreaker. After it, the first call finds gobreaker ready to go half-open.
 // A call that passed the deadline check just as the breaker tripped is caught
 // by a second check after Allow and handed back as excluded. The open period,

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/hedge"
-	"github.com/paved-go/paved/internal/clock"
 )
 
 // TestFinishedLoserDiscardedBeforeCancel: a loser that already has its
@@ -40,12 +40,11 @@ func TestFinishedLoserDiscardedBeforeCancel(t *testing.T) {
 	assert.Empty(t, ctxErrAtDiscard, "only the loser is discarded")
 }
 
-// TestTransientResultDiscardedBeforeNextHedge: a transient failure that
-// starts the next hedge at once is discarded before that hedge starts, as
-// retry does before it retries: the next attempt's result replaces it, and
-// freeing it first (draining an HTTP body) lets the next attempt reuse its
-// connection instead of dialing another.
-func TestTransientResultDiscardedBeforeNextHedge(t *testing.T) {
+// TestTransientResultKeptUntilReplaced: a transient failure stays the call's
+// answer while the hedge that follows it runs (so that a hedge our own
+// policies refuse leaves the caller the real answer), and is discarded once
+// the hedge answers in its place.
+func TestTransientResultKeptUntilReplaced(t *testing.T) {
 	p := paved.New("t", hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithClock(clock.NewFake(epoch))))
 	discarded := make(chan struct{})
 	var firstGoneAtStart bool
@@ -64,7 +63,12 @@ func TestTransientResultDiscardedBeforeNextHedge(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
-	assert.True(t, firstGoneAtStart, "attempt 1's result was still held when the hedge started")
+	assert.False(t, firstGoneAtStart, "attempt 1's result was discarded before the hedge answered")
+	select {
+	case <-discarded:
+	default:
+		t.Error("attempt 1's result was never discarded")
+	}
 	v, _ := call.Final().Result()
 	assert.Equal(t, 2, v)
 }
@@ -73,7 +77,10 @@ func TestTransientResultDiscardedBeforeNextHedge(t *testing.T) {
 // further hedge, the transient failure is the call's final result and is
 // returned, not discarded.
 func TestTransientResultKeptWhenNoHedgeFollows(t *testing.T) {
-	p := paved.New("t", hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithBudget(0, 0), hedge.WithClock(clock.NewFake(epoch))))
+	p := paved.New("t", hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithBudget(0, 0), hedge.WithBudgetCapacity(1),
+		hedge.WithClock(clock.NewFake(epoch))))
+	// Spend the one saved hedge on a call whose hedge fails too.
+	require.Error(t, p.Run(context.Background(), func(context.Context) error { return errUnavailable }))
 	call, err := p.Execute(context.Background(), func(ctx context.Context) error {
 		a := paved.AttemptFrom(ctx)
 		a.SetResult(a.Number(), func(any) { t.Error("the final result was discarded") })

@@ -13,6 +13,7 @@ import (
 	"github.com/paved-go/paved/internal/budget"
 	"github.com/paved-go/paved/internal/quantile"
 	"github.com/paved-go/paved/telemetry"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Hedge is a paved.Middleware that starts another attempt when the previous
@@ -96,10 +97,13 @@ type attemptPanic struct {
 
 // attempt is one started attempt of a hedged call.
 type attempt struct {
-	a      *paved.Attempt
-	cancel context.CancelFunc
-	start  time.Time
-	done   bool
+	a       *paved.Attempt
+	cancel  context.CancelFunc
+	start   time.Time
+	done    bool
+	receipt budget.Receipt // what the hedge took from the budget
+	charged bool           // receipt holds tokens to give back
+	retry   bool           // started at once after a failure: a retry, refunded if it answers
 }
 
 func (w *wrapped) run(ctx context.Context) error {
@@ -107,31 +111,39 @@ func (w *wrapped) run(ctx context.Context) error {
 	if call == nil || !call.Concurrent() {
 		return w.single(ctx)
 	}
-	if w.budget != nil {
-		w.budget.RecordCall()
-	}
 	h := &hedged{w: w, call: call, ctx: ctx, results: make(chan result, 1+w.cfg.maxHedges), over: make(chan struct{})}
 	defer close(h.over)
 	return h.run()
 }
 
-// single runs a call that may not be hedged, still feeding the latency tracker.
+// single runs a call that may not be hedged, still feeding the latency
+// tracker. A retryable failure of a call that is not safe to repeat at once
+// is reported (unsafe_to_repeat), since a hedge would have followed it.
 func (w *wrapped) single(ctx context.Context) error {
-	if w.latency == nil {
-		return w.next(ctx)
+	var start time.Time
+	if w.latency != nil {
+		start = w.cfg.clock.Now()
 	}
-	start := w.cfg.clock.Now()
 	err := w.next(ctx)
 	o := paved.OutcomeSuccess
+	c := paved.CallFrom(ctx)
 	if err != nil {
-		if c := paved.CallFrom(ctx); c != nil {
+		if c != nil {
 			o = c.Classify(err)
 		} else {
 			o = paved.DefaultClassifier.Classify(err)
 		}
 	}
-	if answered(o) {
+	if w.latency != nil && answered(o) {
 		w.latency.Record(w.cfg.clock.Since(start))
+	}
+	if c != nil && o.Retryable() {
+		reason := c.UnsafeReason()
+		if reason == "" {
+			reason = "the call is marked unrepeatable or sequential"
+		}
+		paved.Emit(ctx, telemetry.Event{Name: telemetry.EventUnsafeToRepeat, Policy: "hedge", Err: err,
+			Attrs: []attribute.KeyValue{attribute.String(telemetry.AttrUnsafeReason, reason)}})
 	}
 	return err
 }
@@ -160,12 +172,19 @@ type hedged struct {
 func (h *hedged) run() error {
 	cfg := h.w.cfg
 	maxN := 1 + cfg.maxHedges
-	h.start(paved.AttemptFrom(h.ctx), h.ctx)
+	h.start(paved.AttemptFrom(h.ctx), h.ctx, budget.Receipt{}, false, false)
 	delay := h.w.delay()
 	timer := cfg.clock.NewTimer(delay)
 	defer timer.Stop()
 	noMore := false
+	// notBefore is when the server's pushback (a Retry-After, a
+	// grpc-retry-pushback-ms) lets the next hedge start; zero: now.
+	var notBefore time.Time
+	// last is the latest retryable failure: the call's answer unless a later
+	// attempt does better. It is kept, not discarded, until one does, so that
+	// a hedge our own policies refuse leaves the caller the real answer.
 	var last result
+	hasLast := false
 	for {
 		var tick <-chan time.Time
 		if !noMore && len(h.attempts) < maxN {
@@ -187,44 +206,79 @@ func (h *hedged) run() error {
 				// limiter, a half-open breaker) refused an extra attempt: the
 				// system is saturated, so hedge no more, and let the attempts
 				// still running answer. Canceling them would turn a slow
-				// success into a failure just when load is highest.
+				// success into a failure just when load is highest. The
+				// refused attempt cost the dependency nothing: its budget
+				// comes back.
 				noMore = true
+				h.refund(r.i)
 				h.attempts[r.i].a.Discard()
 				if h.pending > 0 {
 					continue
 				}
-				if last.err != nil {
-					return h.commit(last) // the dependency's own failure says more than our refusal
+				if hasLast {
+					return h.commit(last) // the dependency's own answer says more than our refusal
 				}
 				return h.commit(r)
 			}
 			if !o.Retryable() { // a success, or an answer another attempt cannot improve
+				if answered(o) {
+					if h.attempts[r.i].retry {
+						h.refund(r.i)
+					}
+					h.earn()
+				}
 				return h.commit(r)
 			}
-			last = r
+			if hasLast {
+				h.attempts[last.i].a.Discard() // r answers in its place
+			}
+			last, hasLast = r, true
+			if push, ok := paved.RetryAfter(r.err); ok {
+				// gRFC A6: pushback applies to hedges. "Do not retry" stops
+				// them; a delay postpones the next one.
+				if push < 0 {
+					noMore = true
+				} else if at := cfg.clock.Now().Add(push); at.After(notBefore) {
+					notBefore = at
+					if dl, ok := h.ctx.Deadline(); ok && !notBefore.Before(dl) {
+						noMore = true // the caller will not wait that long
+					}
+				}
+			}
 			if !noMore && len(h.attempts) < maxN {
-				// A transient failure: the next hedge starts at once. Its
-				// result will replace this one (the call commits the latest
-				// failure, or a better result), so this one is freed first,
-				// as retry does: an HTTP body drained now returns its
-				// connection for the hedge to use.
-				if h.allow() {
-					h.attempts[r.i].a.Discard()
-					h.hedge(0, r.err)
+				if wait := notBefore.Sub(cfg.clock.Now()); wait > 0 {
+					// The timer starts the next hedge when the pushback ends.
+					timer.Reset(wait)
+					if h.pending == 0 {
+						continue
+					}
+				} else if rcpt, charged, ok := h.allow(); ok {
+					// A transient failure: the next hedge starts at once
+					// (gRFC A6), as a retry of this one.
+					h.hedge(0, r.err, rcpt, charged, true)
 					timer.Reset(delay)
 					continue
+				} else {
+					noMore = true
 				}
-				noMore = true
 			}
-			if h.pending == 0 {
+			if h.pending == 0 && (noMore || len(h.attempts) >= maxN) {
 				return h.commit(last)
 			}
 		case <-tick:
-			if !h.allow() {
-				noMore = true
+			if wait := notBefore.Sub(cfg.clock.Now()); wait > 0 {
+				timer.Reset(wait)
 				continue
 			}
-			h.hedge(delay, nil)
+			rcpt, charged, ok := h.allow()
+			if !ok {
+				noMore = true
+				if h.pending == 0 && hasLast {
+					return h.commit(last)
+				}
+				continue
+			}
+			h.hedge(delay, nil, rcpt, charged, hasLast && h.pending == 0)
 			if len(h.attempts) < maxN {
 				timer.Reset(delay)
 			}
@@ -235,20 +289,41 @@ func (h *hedged) run() error {
 	}
 }
 
-func (h *hedged) allow() bool { return h.w.budget == nil || h.w.budget.Withdraw() }
+// allow takes one hedge from the budget.
+func (h *hedged) allow() (r budget.Receipt, charged, ok bool) {
+	if h.w.budget == nil {
+		return budget.Receipt{}, false, true
+	}
+	r, ok = h.w.budget.Reserve(1)
+	return r, ok, ok
+}
+
+// refund gives back what attempt i took from the budget, once.
+func (h *hedged) refund(i int) {
+	if at := &h.attempts[i]; at.charged {
+		at.charged = false
+		h.w.budget.Refund(at.receipt)
+	}
+}
+
+func (h *hedged) earn() {
+	if h.w.budget != nil {
+		h.w.budget.Earn()
+	}
+}
 
 // hedge starts another attempt and reports it.
-func (h *hedged) hedge(delay time.Duration, cause error) {
+func (h *hedged) hedge(delay time.Duration, cause error, r budget.Receipt, charged, retry bool) {
 	actx, a := h.call.NewAttempt(h.ctx)
 	paved.Emit(h.ctx, telemetry.Event{Name: telemetry.EventHedge, Policy: "hedge", Attempt: a.Number(), Delay: delay, Err: cause})
-	h.start(a, actx)
+	h.start(a, actx, r, charged, retry)
 }
 
 // start runs an attempt in its own goroutine with its own cancelable context.
-func (h *hedged) start(a *paved.Attempt, actx context.Context) {
+func (h *hedged) start(a *paved.Attempt, actx context.Context, r budget.Receipt, charged, retry bool) {
 	actx, cancel := context.WithCancel(actx)
 	i := len(h.attempts)
-	h.attempts = append(h.attempts, attempt{a: a, cancel: cancel, start: h.w.cfg.clock.Now()})
+	h.attempts = append(h.attempts, attempt{a: a, cancel: cancel, start: h.w.cfg.clock.Now(), receipt: r, charged: charged, retry: retry})
 	h.pending++
 	clk, next, results, over := h.w.cfg.clock, h.w.next, h.results, h.over
 	go func() {

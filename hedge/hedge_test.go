@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/hedge"
-	"github.com/paved-go/paved/internal/clock"
 	"github.com/paved-go/paved/telemetry"
 	"github.com/paved-go/paved/telemetry/telemetrytest"
 )
@@ -260,21 +260,29 @@ func TestBudgetLimitsHedges(t *testing.T) {
 	fake := clock.NewFake(epoch)
 	events, tel := telemetrytest.New()
 	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(time.Hour),
-		hedge.WithBudget(0, 1), hedge.WithClock(fake)))
-	failed := 0
+		hedge.WithBudget(0, 0), hedge.WithBudgetCapacity(10), hedge.WithClock(fake)))
 	for range 30 {
-		err := p.Run(context.Background(), func(ctx context.Context) error {
+		require.Error(t, p.Run(context.Background(), func(context.Context) error { return errUnavailable }))
+	}
+	assert.Equal(t, 10, events.Count(telemetry.EventHedge), "ten saved hedges, each spent on a failure")
+}
+
+// A hedge started at once after a failure is a retry: when it answers, its
+// budget comes back, so a flaky dependency keeps every useful one.
+func TestAnsweringRetryHedgesAreRefunded(t *testing.T) {
+	fake := clock.NewFake(epoch)
+	events, tel := telemetrytest.New()
+	p := paved.New("t", paved.WithTelemetry(tel), hedge.MustNew(hedge.WithDelay(time.Hour),
+		hedge.WithBudget(0, 0), hedge.WithBudgetCapacity(1), hedge.WithClock(fake)))
+	for range 30 {
+		require.NoError(t, p.Run(context.Background(), func(ctx context.Context) error {
 			if paved.AttemptFrom(ctx).Number() == 1 {
 				return errUnavailable
 			}
 			return nil
-		})
-		if err != nil {
-			failed++
-		}
+		}))
 	}
-	assert.Equal(t, 10, events.Count(telemetry.EventHedge))
-	assert.Equal(t, 20, failed)
+	assert.Equal(t, 30, events.Count(telemetry.EventHedge))
 }
 
 // The adaptive delay follows the pipeline's latencies: after enough 20ms

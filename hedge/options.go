@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/internal/budget"
-	"github.com/paved-go/paved/internal/clock"
 )
 
 // Option configures a Hedge.
@@ -32,11 +32,13 @@ func newConfig(opts []Option) (config, error) {
 		quantile:   0.95,
 		minSamples: 100,
 		maxHedges:  1,
-		budget:     budget.DefaultConfig,
+		budget:     budget.HedgeConfig,
 		clock:      clock.Real(),
 	}
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
 	switch {
 	case c.delay <= 0:
@@ -78,13 +80,23 @@ func WithAdaptiveDelay(q float64, minSamples int, fallback time.Duration) Option
 // caps attempts at 5), default 1.
 func WithMaxHedges(n int) Option { return func(c *config) { c.maxHedges = n } }
 
-// WithBudget sets the budget hedges spend, as retries do: extra attempts may
-// add at most ratio (0..1) of the calls of the last 10 seconds plus
-// minPerSecond per second. Default 0.1 and 10.
+// WithBudget sets the budget hedges spend (see the package doc): every call
+// the dependency answers earns ratio (0..1) hedges, and minPerSecond
+// (0..1000) hedges per second, spread evenly, are always allowed. Default
+// ratio 0.1, minPerSecond 1.
 func WithBudget(ratio, minPerSecond float64) Option {
 	return func(c *config) {
 		c.noBudget = false
 		c.budget.Ratio, c.budget.MinPerSecond = ratio, minPerSecond
+	}
+}
+
+// WithBudgetCapacity sets how many hedges the budget saves up, and starts
+// with: 1..1000000, default 100.
+func WithBudgetCapacity(hedges float64) Option {
+	return func(c *config) {
+		c.noBudget = false
+		c.budget.Capacity = hedges
 	}
 }
 

@@ -2,6 +2,7 @@ package retry_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/paved-go/paved"
@@ -36,5 +37,19 @@ func BenchmarkRetrySuccessNoBudget(b *testing.B) {
 	p := paved.New("bench", retry.MustNew(retry.WithoutBudget()))
 	for b.Loop() {
 		_ = p.Run(ctx, nop)
+	}
+}
+
+var errNotFound = paved.Permanent(errors.New("not found"))
+
+// BenchmarkRetryPermanent is a call whose op fails with a Permanent error:
+// classified once, not retried (goal: at most 2x BenchmarkRetrySuccess).
+func BenchmarkRetryPermanent(b *testing.B) {
+	b.ReportAllocs()
+	ctx := context.Background()
+	p := paved.New("bench", retry.MustNew())
+	op := func(context.Context) error { return errNotFound }
+	for b.Loop() {
+		_ = p.Run(ctx, op)
 	}
 }

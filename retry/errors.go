@@ -1,6 +1,11 @@
 package retry
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/telemetry"
+)
 
 // Reason says why a retry gave up while the last outcome was still retryable.
 type Reason uint8
@@ -17,6 +22,14 @@ const (
 	ReasonDeadline
 	// ReasonPushback: the server said not to retry (a negative pushback).
 	ReasonPushback
+	// ReasonRefused: one of our own policies inside the retry (a breaker
+	// that opened meanwhile, a full bulkhead) refused the next attempt; the
+	// call ends with the last answer the dependency gave.
+	ReasonRefused
+	// ReasonUnsafe: an attempt that was repeated because it never reached the
+	// dependency (paved.Unsent) then reached it and failed, and the call is
+	// not safe to send again.
+	ReasonUnsafe
 )
 
 // String returns the reason as it appears in telemetry ("max_attempts", ...).
@@ -30,6 +43,10 @@ func (r Reason) String() string {
 		return "deadline"
 	case ReasonPushback:
 		return "pushback"
+	case ReasonRefused:
+		return "refused"
+	case ReasonUnsafe:
+		return "unsafe"
 	}
 	return "unknown"
 }
@@ -58,3 +75,12 @@ func (e *ExhaustedError) Error() string {
 
 // Unwrap returns the last attempt's error.
 func (e *ExhaustedError) Unwrap() error { return e.Last }
+
+// Timeout reports whether the last attempt timed out, so that a caller that
+// asks net.Error's question (url.Error.Timeout does) gets the answer the
+// last error would give.
+func (e *ExhaustedError) Timeout() bool { return paved.IsTimeout(e.Last) }
+
+// ErrorType is the last error's error.type: giving up changes nothing about
+// what failed.
+func (e *ExhaustedError) ErrorType() string { return telemetry.ErrorType(e.Last) }

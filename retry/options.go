@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/internal/backoff"
 	"github.com/paved-go/paved/internal/budget"
-	"github.com/paved-go/paved/internal/clock"
 )
 
 // Jitter selects how backoff delays are randomized (REFERENCE.md, "Retry and
@@ -49,13 +49,15 @@ func newConfig(opts []Option) (config, error) {
 		base:        100 * time.Millisecond,
 		max:         10 * time.Second,
 		jitter:      JitterFull,
-		budget:      budget.DefaultConfig,
+		budget:      budget.RetryConfig,
 		minAttempt:  time.Millisecond,
 		clock:       clock.Real(),
 		rand:        backoff.Global{},
 	}
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
 	switch {
 	case c.maxAttempts < 1 || c.maxAttempts > 10:
@@ -100,14 +102,25 @@ func WithJitter(j Jitter) Option { return func(c *config) { c.jitter = j } }
 // maximum of WithBackoff still caps f's result and server pushback.
 func WithBackoffFunc(f BackoffFunc) Option { return func(c *config) { c.backoffFn = f } }
 
-// WithBudget sets the retry budget: retries may add at most ratio (0..1) of
-// the calls of the last 10 seconds, plus minPerSecond (>= 0) retries per
-// second that are always allowed. Default ratio 0.1, minPerSecond 10. The
-// budget belongs to the pipeline the Retry is built into (one per Wrap).
+// WithBudget sets the retry budget (see the package doc): every call the
+// dependency answers earns ratio (0..1) retries, and minPerSecond (0..1000)
+// retries per second, spread evenly, are always allowed. Default ratio 0.2,
+// minPerSecond 1. The budget belongs to the pipeline the Retry is built into
+// (one per Wrap).
 func WithBudget(ratio, minPerSecond float64) Option {
 	return func(c *config) {
 		c.noBudget = false
 		c.budget.Ratio, c.budget.MinPerSecond = ratio, minPerSecond
+	}
+}
+
+// WithBudgetCapacity sets how many retries the budget saves up, and starts
+// with: 1..1000000, default 100. It is how many retries a sudden outage gets
+// before only the floor (WithBudget's minPerSecond) is left.
+func WithBudgetCapacity(retries float64) Option {
+	return func(c *config) {
+		c.noBudget = false
+		c.budget.Capacity = retries
 	}
 }
 

@@ -7,9 +7,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/internal/backoff"
 	"github.com/paved-go/paved/internal/budget"
-	"github.com/paved-go/paved/internal/clock"
 	"github.com/paved-go/paved/telemetry"
 )
 
@@ -46,8 +46,9 @@ func MustNew(opts ...Option) *Retry {
 	return r
 }
 
-// Wrap returns next with retries. The success path costs one atomic add (the
-// budget's call count) and allocates nothing.
+// Wrap returns next with retries. The success path costs one atomic load
+// (the budget is full while the dependency is healthy; a compare-and-swap
+// when it is refilling) and allocates nothing.
 func (r *Retry) Wrap(next paved.Op) paved.Op {
 	w := &wrapped{cfg: &r.cfg, next: next}
 	if !r.cfg.noBudget {
@@ -62,10 +63,10 @@ func (r *Retry) Wrap(next paved.Op) paved.Op {
 		}
 	}
 	return func(ctx context.Context) error {
-		w.budget.RecordCall()
 		if err := next(ctx); err != nil {
 			return w.retry(ctx, err)
 		}
+		w.budget.Earn()
 		return nil
 	}
 }
@@ -77,69 +78,159 @@ type wrapped struct {
 	budget *budget.Budget // nil: WithoutBudget
 }
 
+// classify is call.Classify, or the default classifier outside a pipeline.
+// A function rather than a method value, which would allocate.
+func classify(call *paved.Call, err error) paved.Outcome {
+	if call != nil {
+		return call.Classify(err)
+	}
+	return paved.DefaultClassifier.Classify(err)
+}
+
+// answered reports whether the dependency answered: the call succeeded, or
+// failed in a way no repeat changes (the caller's mistake). Such calls earn
+// budget, and a retry that ends so gets its tokens back.
+func answered(o paved.Outcome) bool {
+	return o == paved.OutcomeSuccess || o == paved.OutcomePermanent
+}
+
+// attempt is one attempt of a retried call: its paved.Attempt (nil outside a
+// pipeline), its error, and what it took from the budget.
+type attempt struct {
+	a       *paved.Attempt
+	err     error
+	receipt budget.Receipt
+	charged bool // receipt holds tokens to give back
+}
+
 // retry is the slow path, entered after attempt 1 failed with err.
+//
+// The last attempt that reached the dependency (its real answer, such as an
+// HTTP 503 response) stays the call's result until a later attempt answers in
+// its place: a later attempt refused by our own policies (a breaker that
+// opened meanwhile) ends the call with that last real answer, never with a
+// bare refusal.
 func (w *wrapped) retry(ctx context.Context, err error) error {
 	call := paved.CallFrom(ctx)
-	classify := paved.DefaultClassifier.Classify
-	if call != nil {
-		if !call.SafeToRepeat() {
-			return err
-		}
-		classify = call.Classify
-	}
 	cfg := w.cfg
-	prev := paved.AttemptFrom(ctx) // the attempt whose error err is
+	cur := attempt{a: paved.AttemptFrom(ctx), err: err}
+	var prev attempt // the last real answer before cur; a == nil and err == nil: none
 	var lastDelay time.Duration
-	for n := 1; ; n++ { // n: attempts made so far
-		if !classify(err).Retryable() {
-			return w.finish(ctx, call, prev, n, err)
+	for n := 1; ; n++ { // n: attempts made so far; cur is attempt n
+		o := classify(call, cur.err)
+		if o == paved.OutcomeRejected && prev.err != nil {
+			// Our own policy refused attempt n before it reached the
+			// dependency: it cost the dependency nothing, and the call ends
+			// with the last real answer.
+			w.refund(&cur)
+			discard(cur.a)
+			return w.exhausted(ctx, call, prev.a, n, ReasonRefused, prev.err)
+		}
+		if n > 1 {
+			discard(prev.a) // cur answered in its place
+		}
+		prev = cur
+		if !o.Retryable() {
+			if answered(o) {
+				w.refund(&cur)
+				w.earn()
+			}
+			return w.finish(call, cur.a, n, cur.err)
+		}
+		if call != nil && !call.SafeToRepeat() && !paved.IsUnsent(cur.err) {
+			if n < cfg.maxAttempts {
+				w.declined(ctx, call, n)
+			}
+			if n == 1 {
+				return cur.err
+			}
+			return w.exhausted(ctx, call, cur.a, n, ReasonUnsafe, cur.err)
 		}
 		if n >= cfg.maxAttempts {
-			return w.exhausted(ctx, call, prev, n, ReasonMaxAttempts, err)
+			return w.exhausted(ctx, call, cur.a, n, ReasonMaxAttempts, cur.err)
 		}
 		delay := w.delay(n, lastDelay)
-		if push, ok := paved.RetryAfter(err); ok {
+		if push, ok := paved.RetryAfter(cur.err); ok {
 			if push < 0 {
-				return w.exhausted(ctx, call, prev, n, ReasonPushback, err)
+				return w.exhausted(ctx, call, cur.a, n, ReasonPushback, cur.err)
 			}
 			delay = min(push, cfg.max) // the server knows best, within our max
 		}
 		if dl, ok := ctx.Deadline(); ok && dl.Sub(cfg.clock.Now()) < delay+cfg.minAttempt {
-			return w.exhausted(ctx, call, prev, n, ReasonDeadline, err)
+			return w.exhausted(ctx, call, cur.a, n, ReasonDeadline, cur.err)
 		}
-		// The budget is spent before the wait, so calls waiting at once can
+		// The budget is taken before the wait, so calls waiting at once can
 		// never overspend it (which would discard a result and then give up),
-		// and refunded if the caller gives up while we wait: cancellation
+		// and given back if the caller gives up while we wait: cancellation
 		// storms must not drain the budget of everyone else.
-		var receipt int64
+		var next attempt
 		if w.budget != nil {
-			var ok bool
-			if receipt, ok = w.budget.Reserve(); !ok {
-				return w.exhausted(ctx, call, prev, n, ReasonBudget, err)
+			cost := 1
+			if paved.IsTimeout(cur.err) {
+				cost = 2 // a timed-out attempt held the dependency's resources the longest
 			}
-		}
-		if prev != nil {
-			prev.Discard() // free the failed response now: its connection can be reused
+			r, ok := w.budget.Reserve(cost)
+			if !ok {
+				return w.exhausted(ctx, call, cur.a, n, ReasonBudget, cur.err)
+			}
+			next.receipt, next.charged = r, true
 		}
 		if serr := clock.Sleep(ctx, cfg.clock, delay); serr != nil {
-			if w.budget != nil {
-				w.budget.Refund(receipt)
-			}
-			return serr // the caller gave up while we waited
+			w.refund(&next)
+			discard(cur.a) // the caller gave up: the call's result is its error
+			return serr
 		}
-		paved.Emit(ctx, telemetry.Event{Name: telemetry.EventRetry, Policy: "retry", Attempt: n + 1, Delay: delay, Err: err})
+		paved.Emit(ctx, telemetry.Event{Name: telemetry.EventRetry, Policy: "retry", Attempt: n + 1, Delay: delay, Err: cur.err})
 		lastDelay = delay
 		actx := ctx
 		if call != nil {
-			actx, prev = call.NewAttempt(ctx)
+			actx, next.a = call.NewAttempt(ctx)
 		}
-		if err = w.next(actx); err == nil {
-			if call != nil {
-				call.SetFinal(prev)
-			}
-			return nil
+		next.err = w.next(actx)
+		if next.err == nil {
+			w.refund(&next)
+			w.earn()
+			discard(cur.a)
+			return w.finish(call, next.a, n+1, nil)
 		}
+		cur = next
 	}
+}
+
+// refund gives back what attempt at took from the budget, once.
+func (w *wrapped) refund(at *attempt) {
+	if at.charged {
+		at.charged = false
+		w.budget.Refund(at.receipt)
+	}
+}
+
+func (w *wrapped) earn() {
+	if w.budget != nil {
+		w.budget.Earn()
+	}
+}
+
+// discard frees an attempt's result; nil (outside a pipeline) is none.
+func discard(a *paved.Attempt) {
+	if a != nil {
+		a.Discard()
+	}
+}
+
+// declined reports that the call is not retried because repeating it is not
+// safe, and why.
+func (w *wrapped) declined(ctx context.Context, call *paved.Call, n int) {
+	attrs := []attribute.KeyValue{attribute.String(telemetry.AttrUnsafeReason, unsafeReason(call))}
+	paved.Emit(ctx, telemetry.Event{Name: telemetry.EventUnsafeToRepeat, Policy: "retry", Attempt: n, Attrs: attrs})
+}
+
+// unsafeReason is the call's UnsafeReason, or a generic one.
+func unsafeReason(call *paved.Call) string {
+	if r := call.UnsafeReason(); r != "" {
+		return r
+	}
+	return "the call is marked unrepeatable"
 }
 
 // delay is the computed backoff before retry n.
@@ -151,17 +242,21 @@ func (w *wrapped) delay(n int, prev time.Duration) time.Duration {
 	return backoff.Delay(cfg.jitter, cfg.base, cfg.max, n, prev, cfg.rand)
 }
 
-// finish ends a call with a non-retryable err from attempt a, the n-th.
-func (w *wrapped) finish(_ context.Context, call *paved.Call, a *paved.Attempt, n int, err error) error {
+// finish ends a call with err from attempt a, the n-th, as its result.
+func (w *wrapped) finish(call *paved.Call, a *paved.Attempt, n int, err error) error {
 	if call != nil && n > 1 {
 		call.SetFinal(a)
 	}
 	return err
 }
 
-// exhausted gives up on a call whose last outcome was retryable.
+// exhausted gives up on a call whose last real answer, err from attempt a
+// (the n-th or, when a later one was refused, an earlier one), was
+// retryable. n counts every attempt made, refused ones included.
 func (w *wrapped) exhausted(ctx context.Context, call *paved.Call, a *paved.Attempt, n int, why Reason, err error) error {
-	w.finish(ctx, call, a, n, err)
+	if call != nil && n > 1 {
+		call.SetFinal(a)
+	}
 	e := &ExhaustedError{Attempts: n, Reason: why, Last: err}
 	paved.Emit(ctx, telemetry.Event{
 		Name: telemetry.EventRetriesExhausted, Policy: "retry", Attempt: n, Err: err,

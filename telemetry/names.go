@@ -23,6 +23,9 @@ const (
 	AttrDelay     = "resilience.delay_ms" // on retry and hedge events: the wait chosen
 	AttrBreaker   = "resilience.breaker"  // on breaker gauges and events: the breaker's name
 	AttrErrorType = "error.type"
+	// AttrUnsafeReason is on unsafe_to_repeat events: why the call may not
+	// be repeated, such as "POST without Idempotency-Key".
+	AttrUnsafeReason = "resilience.unsafe_reason"
 )
 
 // Event names: every policy decision is one of these.
@@ -30,6 +33,7 @@ const (
 	EventRetry               = "retry"
 	EventRetriesExhausted    = "retries_exhausted"
 	EventHedge               = "hedge"
+	EventUnsafeToRepeat      = "unsafe_to_repeat" // retry or hedge declined to repeat a call that is not safe to repeat
 	EventTimeout             = "timeout"
 	EventBreakerOpened       = "breaker_opened"
 	EventBreakerHalfOpened   = "breaker_half_opened"

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -19,19 +21,52 @@ type Recorder struct {
 	t        *Telemetry
 	pipeline string
 	attr     attribute.KeyValue
-	// Attribute sets per outcome, built once so recording a measurement does not
-	// allocate.
-	outcomeOpts [len(OutcomeNames)][]metric.RecordOption
+	// ops caches, per operation, the attribute sets of each outcome, built
+	// once so recording a measurement does not allocate.
+	ops     sync.Map // operation -> *outcomeOpts
+	opsSize atomic.Int32
 }
+
+// outcomeOpts are the record options of one operation, per outcome.
+type outcomeOpts [len(OutcomeNames)][]metric.RecordOption
+
+// maxCachedOperations bounds the per-operation cache: past it, a new
+// operation's attribute sets are built per measurement (an allocation, never
+// unbounded memory). Operations are meant to be few (route templates,
+// methods), so this is a guard against a caller naming them by raw path.
+const maxCachedOperations = 1024
 
 // Recorder returns a Recorder for the pipeline named pipeline.
 func (t *Telemetry) Recorder(pipeline string) *Recorder {
-	r := &Recorder{t: t, pipeline: pipeline, attr: attribute.String(AttrPipeline, pipeline)}
-	for i, o := range OutcomeNames {
-		set := attribute.NewSet(r.attr, attribute.String(AttrOutcome, o))
-		r.outcomeOpts[i] = []metric.RecordOption{metric.WithAttributeSet(set)}
+	return &Recorder{t: t, pipeline: pipeline, attr: attribute.String(AttrPipeline, pipeline)}
+}
+
+// opts returns the record options of operation's measurements with outcome.
+func (r *Recorder) opts(operation string, outcome int) []metric.RecordOption {
+	if v, ok := r.ops.Load(operation); ok {
+		return v.(*outcomeOpts)[outcome]
 	}
-	return r
+	o := r.buildOpts(operation)
+	if r.opsSize.Load() < maxCachedOperations {
+		if v, loaded := r.ops.LoadOrStore(operation, o); loaded {
+			o = v.(*outcomeOpts)
+		} else {
+			r.opsSize.Add(1)
+		}
+	}
+	return o[outcome]
+}
+
+func (r *Recorder) buildOpts(operation string) *outcomeOpts {
+	o := &outcomeOpts{}
+	for i, name := range OutcomeNames {
+		kv := []attribute.KeyValue{r.attr, attribute.String(AttrOutcome, name)}
+		if operation != "" {
+			kv = append(kv, attribute.String(AttrOperation, operation))
+		}
+		o[i] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
+	}
+	return o
 }
 
 // Enabled reports whether spans or metrics are recorded at all, and whether
@@ -55,16 +90,17 @@ func (r *Recorder) MetricsOn() bool {
 
 // CallSpan is a call in progress, returned by StartCall and passed to EndCall.
 type CallSpan struct {
-	span  trace.Span
-	start time.Time
-	inst  *instruments
+	span      trace.Span
+	start     time.Time
+	inst      *instruments
+	operation string
 }
 
 // StartCall starts the span of one logical call and its timing. The returned
 // context carries the span.
 func (r *Recorder) StartCall(ctx context.Context, operation string) (context.Context, CallSpan) {
 	s := r.t.current()
-	cs := CallSpan{inst: s.inst}
+	cs := CallSpan{inst: s.inst, operation: operation}
 	if s.inst != nil {
 		cs.start = time.Now()
 	}
@@ -83,7 +119,7 @@ func (r *Recorder) StartCall(ctx context.Context, operation string) (context.Con
 func (r *Recorder) EndCall(ctx context.Context, cs CallSpan, outcome, attempts int, err error) {
 	outcome = clampOutcome(outcome)
 	if cs.inst != nil {
-		cs.inst.callDuration.Record(ctx, time.Since(cs.start).Seconds(), r.outcomeOpts[outcome]...)
+		cs.inst.callDuration.Record(ctx, time.Since(cs.start).Seconds(), r.opts(cs.operation, outcome)...)
 	}
 	if cs.span == nil {
 		return
@@ -108,11 +144,12 @@ func (r *Recorder) EndCallPanic(cs CallSpan) {
 	cs.span.End()
 }
 
-// RecordAttempt records one attempt's duration since start.
-func (r *Recorder) RecordAttempt(ctx context.Context, start time.Time, outcome int) {
+// RecordAttempt records the duration since start of one attempt of a call of
+// operation.
+func (r *Recorder) RecordAttempt(ctx context.Context, operation string, start time.Time, outcome int) {
 	outcome = clampOutcome(outcome)
 	if s := r.t.current(); s.inst != nil {
-		s.inst.attemptDuration.Record(ctx, time.Since(start).Seconds(), r.outcomeOpts[outcome]...)
+		s.inst.attemptDuration.Record(ctx, time.Since(start).Seconds(), r.opts(operation, outcome)...)
 	}
 }
 
@@ -139,11 +176,11 @@ func (t *Telemetry) emit(ctx context.Context, pipeline attribute.KeyValue, opera
 	}
 	attrs := make([]attribute.KeyValue, 0, 8+len(ev.Attrs))
 	attrs = append(attrs, pipeline, attribute.String(AttrPolicy, ev.Policy), attribute.String(AttrEvent, ev.Name))
-	if s.inst != nil {
-		s.inst.events.Add(ctx, 1, metric.WithAttributes(attrs...))
-	}
 	if operation != "" {
 		attrs = append(attrs, attribute.String(AttrOperation, operation))
+	}
+	if s.inst != nil {
+		s.inst.events.Add(ctx, 1, metric.WithAttributes(attrs...))
 	}
 	if ev.Attempt > 0 {
 		attrs = append(attrs, attribute.Int(AttrAttempt, ev.Attempt))
@@ -186,10 +223,19 @@ func (t *Telemetry) RecordConcurrency(ctx context.Context, pipeline, policy stri
 	}
 }
 
-// ErrorType is the error.type of err: what its ErrorType() string method says
-// (the adapters' status errors say "503" or "UNAVAILABLE"), else its Go type,
-// else, for the context errors, "canceled" or "deadline_exceeded". It never
-// includes the error's message.
+// ErrorType is the error.type of err, one low-cardinality scheme for every
+// span, event and log paved records:
+//
+//   - what an ErrorType() string method in err's chain says: the adapters'
+//     status errors give the HTTP status code ("503") or the gRPC code
+//     ("Unavailable"), paved's refusals a stable name ("breaker_open"), a
+//     retry that gave up its last error's type;
+//   - "canceled" and "deadline_exceeded" for the context errors;
+//   - else the Go type of the first error in the chain that is not a plain
+//     wrapper made by fmt.Errorf ("*net.OpError", "*errors.errorString").
+//
+// It never includes the error's message, which may hold URLs, keys or
+// tokens.
 func ErrorType(err error) string {
 	var et interface{ ErrorType() string }
 	switch {
@@ -200,7 +246,25 @@ func ErrorType(err error) string {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "deadline_exceeded"
 	}
-	return fmt.Sprintf("%T", err)
+	for {
+		name := fmt.Sprintf("%T", err)
+		if name != "*fmt.wrapError" && name != "*fmt.wrapErrors" {
+			return name
+		}
+		var next error
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			next = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			if es := u.Unwrap(); len(es) > 0 {
+				next = es[0]
+			}
+		}
+		if next == nil {
+			return name
+		}
+		err = next
+	}
 }
 
 // clampOutcome maps an index outside OutcomeNames to "fault" rather than panic.

@@ -24,6 +24,9 @@ func (sentinel) Is(target error) bool { return target == context.DeadlineExceede
 // Timeout reports true, as net.Error does for a timeout.
 func (sentinel) Timeout() bool { return true }
 
+// ErrorType names the error in telemetry: "timeout".
+func (sentinel) ErrorType() string { return "timeout" }
+
 // timeoutError is ErrTimeout with the duration that fired and the Op's own
 // error, which it keeps for the message only: unwrapping it would let the Op's
 // classification (often Canceled for a canceled request) override ours.
@@ -41,6 +44,9 @@ func (e *timeoutError) Is(target error) bool {
 }
 
 func (e *timeoutError) Timeout() bool { return true }
+
+// ErrorType names the error in telemetry: "timeout".
+func (e *timeoutError) ErrorType() string { return "timeout" }
 
 // Outcome is Transient: the next attempt may well be faster.
 func (e *timeoutError) Outcome() paved.Outcome { return paved.OutcomeTransient }

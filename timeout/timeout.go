@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/paved-go/paved"
-	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/telemetry"
 )
 
@@ -38,7 +38,9 @@ func WithClock(c clock.Clock) Option {
 func New(d time.Duration, opts ...Option) (*Timeout, error) {
 	cfg := config{clock: clock.Real()}
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o(&cfg)
+		}
 	}
 	if d <= 0 {
 		return nil, fmt.Errorf("timeout: duration must be > 0, got %v", d)

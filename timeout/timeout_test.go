@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-go/paved"
-	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/telemetry"
 	"github.com/paved-go/paved/telemetry/telemetrytest"
 	"github.com/paved-go/paved/timeout"

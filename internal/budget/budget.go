@@ -1,180 +1,176 @@
-// Package budget is the retry budget that retry and hedge share: over a
-// sliding window, extra attempts may add at most Ratio of the calls made, plus
-// a floor of MinPerSecond per second of the window, so an outage cannot
-// multiply the load on a struggling dependency (REFERENCE.md, "Retry budgets";
-// the Linkerd/Finagle budget, with the window of Envoy's and gRPC's concerns).
+// Package budget is the retry budget that retry and hedge share. It bounds
+// wasted extra attempts, not useful ones: a token bucket that successful calls
+// fill and failing extra attempts drain (docs/reference.md, "Retry budgets";
+// the anchors are the AWS SDKs' standard retry mode, gRPC's retry throttling
+// and Finagle's RetryBudget).
 //
-// Budget is built for its success path: RecordCall is one atomic add, and only
-// every 64th call reads the clock. The rare withdrawals (a retry or a hedge,
-// which wait anyway) take a mutex, so the bound holds exactly under
-// concurrency: retries in any window <= Ratio*calls + MinPerSecond*window.
+//   - Every call the dependency answered (a success, or an answer repeating
+//     cannot change) earns Ratio tokens, up to Capacity. The bucket starts
+//     full, so a new process can retry its first failures.
+//   - An extra attempt takes Cost tokens before it starts (the caller passes
+//     the cost: retry charges twice for a retry after a timeout).
+//   - An extra attempt that succeeds, that our own policies refused before it
+//     reached the dependency, or that was abandoned before it started, gives
+//     its tokens back. Only extra attempts that failed keep them spent.
+//   - Besides the tokens, one extra attempt every 1/MinPerSecond seconds is
+//     always allowed: a floor for callers too quiet to earn, spread evenly, so
+//     at most MinPerSecond of them in any second and never a burst.
+//
+// So a dependency failing at random keeps its useful retries (the successful
+// ones cost nothing in the end), while in a full outage nothing is earned:
+// after the saved Capacity tokens, extra attempts stop but for the floor.
+//
+// The success path (Earn) is lock-free and allocates nothing: one atomic load
+// while the bucket is full, a compare-and-swap otherwise. Reserve and Refund
+// are compare-and-swap loops too; only the floor reads the clock.
 package budget
 
 import (
 	"fmt"
 	"math"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/clock"
 )
 
-// Config is a budget's shape. Defaults: Ratio 0.1, MinPerSecond 10, Window 10s.
+// Config is a budget's shape.
 type Config struct {
-	Ratio        float64       // extra attempts per call, 0..1
-	MinPerSecond float64       // extra attempts always allowed per second, >= 0
-	Window       time.Duration // how far back calls and retries count, 1s..1h, whole seconds
+	// Ratio is the tokens a call the dependency answered earns: 0..1.
+	Ratio float64
+	// Capacity is how many tokens the bucket holds at most, and starts
+	// with: 1..1000000.
+	Capacity float64
+	// MinPerSecond is the floor: extra attempts always allowed per second,
+	// spread evenly, on top of the tokens: 0..1000.
+	MinPerSecond float64
 }
 
-// DefaultConfig is the paved default.
-var DefaultConfig = Config{Ratio: 0.1, MinPerSecond: 10, Window: 10 * time.Second}
+// RetryConfig is retry's default: a successful call earns a fifth of a
+// retry (the AWS SDKs' standard mode: a retry costs 5 tokens, a success
+// refunds 1), 100 retries saved, and one retry a second always allowed.
+var RetryConfig = Config{Ratio: 0.2, Capacity: 100, MinPerSecond: 1}
+
+// HedgeConfig is hedge's default: a hedge is an extra request whichever
+// attempt wins, so hedges may add a tenth of the answered calls, 100 saved,
+// one a second always allowed.
+var HedgeConfig = Config{Ratio: 0.1, Capacity: 100, MinPerSecond: 1}
 
 // Validate reports the first out-of-range field, named as prefix+field.
 func (c Config) Validate(prefix string) error {
 	switch {
 	case !(c.Ratio >= 0 && c.Ratio <= 1):
 		return fmt.Errorf("%sBudget ratio must be 0..1, got %v", prefix, c.Ratio)
-	case !(c.MinPerSecond >= 0) || math.IsInf(c.MinPerSecond, 0):
-		return fmt.Errorf("%sBudget min_per_second must be >= 0, got %v", prefix, c.MinPerSecond)
-	case c.Window < time.Second || c.Window > time.Hour || c.Window%time.Second != 0:
-		return fmt.Errorf("%sBudget window must be whole seconds in 1s..1h, got %v", prefix, c.Window)
+	case !(c.Capacity >= 1 && c.Capacity <= 1e6):
+		return fmt.Errorf("%sBudget capacity must be 1..1000000, got %v", prefix, c.Capacity)
+	case !(c.MinPerSecond >= 0 && c.MinPerSecond <= 1000):
+		return fmt.Errorf("%sBudget min_per_second must be 0..1000, got %v", prefix, c.MinPerSecond)
 	}
 	return nil
 }
 
-// sampleMask: every (mask+1)th call reads the clock to start a new second.
-const sampleMask = 63
+// unit is one token in the bucket's fixed-point counter.
+const unit = 1000
 
-// Budget counts calls and extra attempts per second in a ring of one-second
-// slots. It is safe for concurrent use.
+// Budget is one pipeline's budget. It is safe for concurrent use.
 type Budget struct {
-	calls   atomic.Int64 // cumulative calls
-	lastSec atomic.Int64 // the newest second a slot was started for
+	tokens   atomic.Int64 // in 1/unit tokens
+	earn     int64        // Ratio in 1/unit tokens
+	capacity int64        // Capacity in 1/unit tokens
 
-	ratio, floor float64
-	clock        clock.Clock
-	origin       time.Time
-
-	mu    sync.Mutex
-	slots []slot
+	clock     clock.Clock
+	origin    time.Time
+	interval  int64        // ns between floor attempts; 0: no floor
+	floorNext atomic.Int64 // ns since origin when the next floor attempt is allowed
 }
 
-// slot is one second of the window: the cumulative call count when it
-// started (calls in the window = calls now - callsAt of its oldest slot) and
-// the extra attempts it allowed. Guarded by Budget.mu.
-type slot struct {
-	sec     int64 // seconds since origin, plus 1; 0 = never used
-	callsAt int64
-	retries int64
-}
-
-// New returns a Budget for cfg, which must be valid (Config.Validate), timed by c.
+// New returns a full Budget for cfg, which must be valid (Config.Validate),
+// timed by c.
 func New(cfg Config, c clock.Clock) *Budget {
-	w := int64(cfg.Window / time.Second)
-	return &Budget{
-		ratio:  cfg.Ratio,
-		floor:  cfg.MinPerSecond * float64(w),
-		clock:  c,
-		origin: c.Now(),
-		slots:  make([]slot, w),
+	b := &Budget{
+		earn:     int64(math.Round(cfg.Ratio * unit)),
+		capacity: int64(math.Round(cfg.Capacity * unit)),
+		clock:    c,
+		origin:   c.Now(),
 	}
+	if cfg.MinPerSecond > 0 {
+		b.interval = int64(float64(time.Second) / cfg.MinPerSecond)
+	}
+	b.tokens.Store(b.capacity)
+	return b
 }
 
-func (b *Budget) second() int64 { return int64(b.clock.Since(b.origin)/time.Second) + 1 }
+// Earn credits a call the dependency answered. While the bucket is full it is
+// one atomic load.
+func (b *Budget) Earn() { b.add(b.earn) }
 
-// RecordCall counts a call (its first attempt). Cheap: one atomic add.
-func (b *Budget) RecordCall() {
-	if b.calls.Add(1)&sampleMask == 0 {
-		if sec := b.second(); b.lastSec.Load() != sec {
-			b.mu.Lock()
-			b.rotateLocked(sec)
-			b.mu.Unlock()
+func (b *Budget) add(n int64) {
+	for {
+		t := b.tokens.Load()
+		if t >= b.capacity || n <= 0 {
+			return
 		}
-	}
-}
-
-func (b *Budget) rotateLocked(sec int64) *slot {
-	s := &b.slots[sec%int64(len(b.slots))]
-	if s.sec != sec {
-		*s = slot{sec: sec, callsAt: b.calls.Load()}
-	}
-	if sec > b.lastSec.Load() {
-		b.lastSec.Store(sec)
-	}
-	return s
-}
-
-// Withdraw asks for one extra attempt (a retry or a hedge) and counts it if
-// allowed.
-func (b *Budget) Withdraw() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	sec := b.second()
-	cur := b.rotateLocked(sec)
-	calls, retries := b.windowLocked(sec)
-	if float64(retries+1) > b.ratio*float64(calls)+b.floor {
-		return false
-	}
-	cur.retries++
-	return true
-}
-
-// Reserve is Withdraw for an extra attempt that may yet not happen (a retry
-// about to wait its backoff): it also returns a receipt that Refund takes back
-// if the attempt is abandoned, so a caller that gives up during the wait spends
-// nothing, while calls waiting at once can never overspend the budget.
-func (b *Budget) Reserve() (receipt int64, ok bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	sec := b.second()
-	cur := b.rotateLocked(sec)
-	calls, retries := b.windowLocked(sec)
-	if float64(retries+1) > b.ratio*float64(calls)+b.floor {
-		return 0, false
-	}
-	cur.retries++
-	return sec, true
-}
-
-// Refund returns the extra attempt a Reserve counted, if its second is still
-// in the window.
-func (b *Budget) Refund(receipt int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i := range b.slots {
-		if s := &b.slots[i]; s.sec == receipt && s.retries > 0 {
-			s.retries--
+		if b.tokens.CompareAndSwap(t, min(t+n, b.capacity)) {
 			return
 		}
 	}
 }
 
-// windowLocked returns the calls and extra attempts of the window ending at sec.
-// Calls made before the oldest slot started are not counted: the estimate
-// errs toward fewer retries.
-func (b *Budget) windowLocked(sec int64) (calls, retries int64) {
-	oldest := int64(-1)
-	w := int64(len(b.slots))
-	for i := range b.slots {
-		s := &b.slots[i]
-		if s.sec == 0 || s.sec <= sec-w {
-			continue
-		}
-		retries += s.retries
-		if oldest < 0 || s.callsAt < oldest {
-			oldest = s.callsAt
-		}
-	}
-	return b.calls.Load() - oldest, retries
+// Receipt is what Reserve took, for Refund.
+type Receipt struct {
+	n     int64 // tokens taken, in 1/unit tokens
+	floor bool  // the floor allowed it instead
 }
 
-// Stats returns the calls and extra attempts the current window holds, for
-// tests and telemetry.
-func (b *Budget) Stats() (calls, retries int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	sec := b.second()
-	b.rotateLocked(sec)
-	return b.windowLocked(sec)
+// Reserve asks for one extra attempt costing cost tokens (>= 1), and counts
+// it if allowed: from the floor when its next slot is due, else from the
+// tokens. It reserves before the attempt waits its backoff, so attempts
+// waiting at once can never overspend.
+func (b *Budget) Reserve(cost int) (Receipt, bool) {
+	if b.floor() {
+		return Receipt{floor: true}, true
+	}
+	n := int64(max(cost, 1)) * unit
+	for {
+		t := b.tokens.Load()
+		if t < n {
+			return Receipt{}, false
+		}
+		if b.tokens.CompareAndSwap(t, t-n) {
+			return Receipt{n: n}, true
+		}
+	}
 }
+
+// floor takes the floor's slot if it is due: one extra attempt per interval,
+// never saved up while unused.
+func (b *Budget) floor() bool {
+	if b.interval == 0 {
+		return false
+	}
+	now := int64(b.clock.Since(b.origin))
+	for {
+		next := b.floorNext.Load()
+		if next > now {
+			return false
+		}
+		if b.floorNext.CompareAndSwap(next, now+b.interval) {
+			return true
+		}
+	}
+}
+
+// Refund gives back what r took: the attempt succeeded, was refused by our
+// own policies before it reached the dependency, or never started. A floor
+// attempt gives back one token to the bucket, since its slot has passed.
+// Nothing goes past Capacity.
+func (b *Budget) Refund(r Receipt) {
+	if r.floor {
+		b.add(unit)
+		return
+	}
+	b.add(r.n)
+}
+
+// Tokens returns the tokens in the bucket now, for tests and telemetry.
+func (b *Budget) Tokens() float64 { return float64(b.tokens.Load()) / unit }

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/internal/budget"
-	"github.com/paved-go/paved/internal/clock"
 )
 
 var epoch = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -20,11 +20,14 @@ func TestValidate(t *testing.T) {
 		cfg  budget.Config
 		want string
 	}{
-		{budget.DefaultConfig, ""},
-		{budget.Config{Ratio: -0.1, Window: time.Second}, "retry: Budget ratio must be 0..1, got -0.1"},
-		{budget.Config{Ratio: 1.5, Window: time.Second}, "ratio must be 0..1"},
-		{budget.Config{Ratio: 0.1, MinPerSecond: -1, Window: time.Second}, "min_per_second must be >= 0"},
-		{budget.Config{Ratio: 0.1, Window: 500 * time.Millisecond}, "window must be whole seconds"},
+		{budget.RetryConfig, ""},
+		{budget.HedgeConfig, ""},
+		{budget.Config{Ratio: -0.1, Capacity: 1}, "retry: Budget ratio must be 0..1, got -0.1"},
+		{budget.Config{Ratio: 1.5, Capacity: 1}, "ratio must be 0..1"},
+		{budget.Config{Ratio: 0.1, Capacity: 0}, "capacity must be 1..1000000, got 0"},
+		{budget.Config{Ratio: 0.1, Capacity: 2e6}, "capacity must be 1..1000000"},
+		{budget.Config{Ratio: 0.1, Capacity: 1, MinPerSecond: -1}, "min_per_second must be 0..1000, got -1"},
+		{budget.Config{Ratio: 0.1, Capacity: 1, MinPerSecond: 1e4}, "min_per_second must be 0..1000"},
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Validate("retry: ")
@@ -37,97 +40,153 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestFloorOnly(t *testing.T) {
-	fake := clock.NewFake(epoch)
-	b := budget.New(budget.Config{Ratio: 0.1, MinPerSecond: 2, Window: 10 * time.Second}, fake)
-	allowed := 0
-	for range 100 {
-		if b.Withdraw() {
-			allowed++
-		}
-	}
-	assert.Equal(t, 20, allowed, "no calls: the floor, 2/s over 10s")
-}
-
-func TestRatio(t *testing.T) {
-	fake := clock.NewFake(epoch)
-	b := budget.New(budget.Config{Ratio: 0.1, MinPerSecond: 0, Window: 10 * time.Second}, fake)
-	b.Withdraw() // start the window's first slot before the calls
-	for range 1000 {
-		b.RecordCall()
-	}
-	allowed := 0
-	for range 1000 {
-		if b.Withdraw() {
-			allowed++
-		}
-	}
-	assert.Equal(t, 100, allowed)
-}
-
-func TestWindowSlides(t *testing.T) {
-	fake := clock.NewFake(epoch)
-	b := budget.New(budget.Config{Ratio: 0, MinPerSecond: 1, Window: 3 * time.Second}, fake)
+// reserveAll reserves until refused and returns how many were allowed.
+func reserveAll(b *budget.Budget, cost int) int {
 	n := 0
-	for b.Withdraw() {
-		n++
+	for ; n < 1e6; n++ {
+		if _, ok := b.Reserve(cost); !ok {
+			return n
+		}
 	}
-	assert.Equal(t, 3, n)
-	fake.Advance(time.Second)
-	assert.False(t, b.Withdraw(), "the spent retries are still in the window")
-	fake.Advance(2 * time.Second)
-	assert.True(t, b.Withdraw(), "they left it")
+	return n
 }
 
-// 1000 failing calls from 16 goroutines: retries stay within
-// ratio*calls + floor, exactly.
-func TestConcurrentBound(t *testing.T) {
+func TestStartsFullAndDrains(t *testing.T) {
+	b := budget.New(budget.Config{Ratio: 0, Capacity: 10}, clock.NewFake(epoch))
+	assert.Equal(t, 10.0, b.Tokens())
+	assert.Equal(t, 10, reserveAll(b, 1), "the saved tokens, then nothing: no success earns")
+	assert.Equal(t, 0.0, b.Tokens())
+}
+
+func TestCost(t *testing.T) {
+	b := budget.New(budget.Config{Ratio: 0, Capacity: 10}, clock.NewFake(epoch))
+	assert.Equal(t, 5, reserveAll(b, 2), "a retry after a timeout costs two")
+}
+
+func TestEarnRefillsUpToCapacity(t *testing.T) {
+	b := budget.New(budget.Config{Ratio: 0.2, Capacity: 10}, clock.NewFake(epoch))
+	reserveAll(b, 1)
+	for range 20 {
+		b.Earn()
+	}
+	assert.InDelta(t, 4.0, b.Tokens(), 1e-9, "20 answered calls earn 4 tokens")
+	assert.Equal(t, 4, reserveAll(b, 1))
+	for range 1000 {
+		b.Earn()
+	}
+	assert.Equal(t, 10.0, b.Tokens(), "never past capacity")
+}
+
+// A retry that succeeds gives its tokens back: a dependency failing at random
+// keeps every useful retry, however many.
+func TestRefund(t *testing.T) {
+	b := budget.New(budget.Config{Ratio: 0, Capacity: 3}, clock.NewFake(epoch))
+	for range 1000 {
+		r, ok := b.Reserve(1)
+		require.True(t, ok)
+		b.Refund(r)
+	}
+	assert.Equal(t, 3.0, b.Tokens())
+	r, ok := b.Reserve(2)
+	require.True(t, ok)
+	assert.Equal(t, 1.0, b.Tokens())
+	b.Refund(r)
+	b.Refund(r) // a second refund never goes past capacity
+	assert.Equal(t, 3.0, b.Tokens())
+}
+
+// The floor is a rate, spread evenly: at most MinPerSecond extra attempts in
+// any second, never saved up while unused.
+func TestFloorIsARate(t *testing.T) {
 	fake := clock.NewFake(epoch)
-	cfg := budget.DefaultConfig
-	b := budget.New(cfg, fake)
-	b.Withdraw() // open the window before the calls, so every call counts
-	var retries atomic.Int64
-	retries.Add(1)
+	b := budget.New(budget.Config{Ratio: 0, Capacity: 1, MinPerSecond: 2}, fake)
+	_, ok := b.Reserve(1)
+	require.True(t, ok, "the floor's first slot")
+	_, ok = b.Reserve(1)
+	require.True(t, ok, "the one saved token")
+	_, ok = b.Reserve(1)
+	require.False(t, ok, "nothing left until the next floor slot")
+	fake.Advance(499 * time.Millisecond)
+	_, ok = b.Reserve(1)
+	require.False(t, ok, "slots are 500ms apart at 2 per second")
+	fake.Advance(time.Millisecond)
+	_, ok = b.Reserve(1)
+	require.True(t, ok)
+
+	// A minute unused saves nothing up: one slot, then none.
+	fake.Advance(time.Minute)
+	assert.Equal(t, 1, reserveAll(b, 1))
+
+	// Over 10 seconds of constant demand, 20 floor attempts.
+	allowed := 0
+	for range 1000 {
+		fake.Advance(10 * time.Millisecond)
+		allowed += reserveAll(b, 1)
+	}
+	assert.Equal(t, 20, allowed)
+}
+
+// Under concurrency the bound holds exactly: never more attempts than tokens.
+func TestConcurrentReservesNeverOverspend(t *testing.T) {
+	b := budget.New(budget.Config{Ratio: 0.5, Capacity: 100}, clock.NewFake(epoch))
+	var allowed atomic.Int64
 	var wg sync.WaitGroup
-	for g := range 16 {
+	for range 16 {
 		wg.Go(func() {
-			for i := range 1000 / 16 {
-				b.RecordCall()
-				for range 2 { // up to 2 retries per call
-					if b.Withdraw() {
-						retries.Add(1)
+			for range 1000 {
+				if r, ok := b.Reserve(1); ok {
+					allowed.Add(1)
+					if allowed.Load()%2 == 0 {
+						b.Refund(r)
 					}
 				}
-				_ = g + i
 			}
 		})
 	}
 	wg.Wait()
-	calls, counted := b.Stats()
-	bound := cfg.Ratio*float64(calls) + cfg.MinPerSecond*10
-	assert.Equal(t, retries.Load(), counted)
-	assert.LessOrEqual(t, float64(retries.Load()), bound)
-	assert.Greater(t, float64(retries.Load()), bound-1, "the budget is used, not starved")
+	// Every refund put one token back, and nothing else added any.
+	refunds := allowed.Load() / 2
+	assert.LessOrEqual(t, allowed.Load(), 100+refunds+1)
+	assert.GreaterOrEqual(t, b.Tokens(), 0.0)
 }
 
-func BenchmarkRecordCall(b *testing.B) {
+func TestConcurrentEarnAndReserve(t *testing.T) {
+	b := budget.New(budget.Config{Ratio: 0.2, Capacity: 50}, clock.NewFake(epoch))
+	var wg sync.WaitGroup
+	var spent atomic.Int64
+	for range 8 {
+		wg.Go(func() {
+			for range 5000 {
+				b.Earn()
+				if _, ok := b.Reserve(1); ok {
+					spent.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// 40,000 answered calls earn 8,000 tokens, plus the 50 saved.
+	assert.LessOrEqual(t, spent.Load(), int64(8050))
+	assert.GreaterOrEqual(t, spent.Load(), int64(7950), "tokens earned are spendable")
+}
+
+// BenchmarkEarn is the success path of a healthy dependency: the bucket is
+// full, and Earn is one atomic load.
+func BenchmarkEarn(b *testing.B) {
 	b.ReportAllocs()
-	bu := budget.New(budget.DefaultConfig, clock.Real())
+	bu := budget.New(budget.RetryConfig, clock.Real())
 	for b.Loop() {
-		bu.RecordCall()
+		bu.Earn()
 	}
 }
 
-func TestRefundReturnsAReservation(t *testing.T) {
-	fake := clock.NewFake(epoch)
-	b := budget.New(budget.Config{Ratio: 0, MinPerSecond: 0.1, Window: 10 * time.Second}, fake)
-	receipt, ok := b.Reserve()
-	require.True(t, ok)
-	_, ok = b.Reserve()
-	assert.False(t, ok, "the one allowed extra attempt is reserved")
-	assert.False(t, b.Withdraw())
-	b.Refund(receipt)
-	_, ok = b.Reserve()
-	assert.True(t, ok, "refunded, it can be spent again")
-	b.Refund(12345) // a receipt out of the window is ignored
+// BenchmarkEarnParallel is Earn from every core at once.
+func BenchmarkEarnParallel(b *testing.B) {
+	b.ReportAllocs()
+	bu := budget.New(budget.RetryConfig, clock.Real())
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			bu.Earn()
+		}
+	})
 }

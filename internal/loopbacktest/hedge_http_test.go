@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/hedge"
-	"github.com/paved-go/paved/internal/clock"
 	"github.com/paved-go/paved/internal/testserver"
 )
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/paved-go/paved"
-	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/internal/testserver"
 	"github.com/paved-go/paved/pavedhttp"
 )

@@ -17,7 +17,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/internal/testserver"
 )
 

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/clock"
 )
 
 // maxBody bounds how much of each request body is read and recorded, so a

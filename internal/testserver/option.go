@@ -3,7 +3,7 @@ package testserver
 import (
 	"net/http"
 
-	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/clock"
 )
 
 // Option configures a server made by NewHTTP or NewGRPC.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/paved-go/paved/internal/clock"
+	"github.com/paved-go/paved/clock"
 )
 
 // A test drives code that waits on a Clock without sleeping: it waits until
