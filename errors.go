@@ -125,27 +125,29 @@ func Unsent(err error) error {
 	return &unsentError{err: err}
 }
 
-// IsUnsent reports whether err is marked Unsent.
+// IsUnsent reports whether err says its attempt never left this process:
+// it was marked with Unsent, or an error in its chain has an Unsent() bool
+// method that reports true (pavedgrpc's status errors do, for an RPC that no
+// connection carried).
 func IsUnsent(err error) bool {
-	var u *unsentError
 	for err != nil {
-		if e, ok := err.(*unsentError); ok {
-			u = e
-			break
+		if u, ok := err.(interface{ Unsent() bool }); ok && u.Unsent() {
+			return true
 		}
 		w, ok := err.(interface{ Unwrap() error })
 		if !ok {
-			break
+			return false
 		}
 		err = w.Unwrap()
 	}
-	return u != nil
+	return false
 }
 
 type unsentError struct{ err error }
 
 func (e *unsentError) Error() string { return e.err.Error() }
 func (e *unsentError) Unwrap() error { return e.err }
+func (e *unsentError) Unsent() bool  { return true }
 
 // ErrorType is the marked error's own.
 func (e *unsentError) ErrorType() string { return telemetry.ErrorType(e.err) }

@@ -2,8 +2,10 @@ package pavedgrpc
 
 import (
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 )
 
 // unrepeatableOption is the CallOption Unrepeatable returns.
@@ -38,7 +40,19 @@ type callerVars struct {
 type callVars struct {
 	header  metadata.MD
 	trailer metadata.MD
-	peer    *peer.Peer
+	peer    *peer.Peer // &peerBuf when recorded, else nil
+	peerBuf peer.Peer
+}
+
+// unsent reports whether the attempt that recorded v was never carried by a
+// connection: it recorded its peer, grpc left it empty, and the status is
+// UNAVAILABLE. grpc fills the peer as soon as a stream exists on a transport
+// (grpc.Peer's after hook reads the stream's context); a fail-fast RPC whose
+// pick failed (connection refused, DNS, the channel in TRANSIENT_FAILURE)
+// never gets one. The message of such an error is the same as a server's
+// UNAVAILABLE, so the peer is the only reliable tell.
+func (v *callVars) unsent(err error) bool {
+	return v.peer != nil && v.peer.Addr == nil && status.Code(err) == codes.Unavailable
 }
 
 // scanCallOptions takes out the options that write into the caller's
@@ -86,21 +100,23 @@ func (uc *callOptions) callerVars() *callerVars {
 
 // wants reports which of its own variables an attempt records: the trailer
 // when asked (the unary path reads its pushback) or when the caller wants it,
-// the header and peer when the caller wants them.
-func (uc *callOptions) wants(trailer bool) (t, h, p bool) {
+// the header when the caller wants it, and the peer when the caller wants it
+// or when asked (an unrepeatable call, whose failure is retried only if no
+// connection carried it: see callVars.unsent).
+func (uc *callOptions) wants(trailer, peer bool) (t, h, p bool) {
 	if v := uc.vars; v != nil {
-		return trailer || len(v.trailer) > 0, len(v.header) > 0, len(v.peer) > 0
+		return trailer || len(v.trailer) > 0, len(v.header) > 0, peer || len(v.peer) > 0
 	}
-	return trailer, false, false
+	return trailer, false, peer
 }
 
 // attemptOptions returns the options for one attempt, recording into v what
 // the caller asked for; trailer always records the trailer (the unary path
-// reads its pushback). buf, when its capacity holds them all, backs the
-// result, saving an allocation per attempt; a nil buf costs one only when an
-// option is added.
-func (uc *callOptions) attemptOptions(v *callVars, trailer bool, buf []grpc.CallOption) []grpc.CallOption {
-	t, h, p := uc.wants(trailer)
+// reads its pushback), peer the peer. buf, when its capacity holds them all,
+// backs the result, saving an allocation per attempt; a nil buf costs one
+// only when an option is added.
+func (uc *callOptions) attemptOptions(v *callVars, trailer, peer bool, buf []grpc.CallOption) []grpc.CallOption {
+	t, h, p := uc.wants(trailer, peer)
 	n := len(uc.opts)
 	out := uc.opts[:n:n]
 	if extra := b2i(t) + b2i(h) + b2i(p); extra > 0 && cap(buf) >= n+extra {
@@ -113,7 +129,7 @@ func (uc *callOptions) attemptOptions(v *callVars, trailer bool, buf []grpc.Call
 		out = append(out, grpc.Header(&v.header))
 	}
 	if p {
-		v.peer = &peer.Peer{}
+		v.peer = &v.peerBuf
 		out = append(out, grpc.Peer(v.peer))
 	}
 	return out

@@ -43,18 +43,26 @@ func StreamClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamClien
 	cfg := newConfig(opts)
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 		uc := scanCallOptions(callOpts)
+		why := unsafeReason(true, uc.unrepeatable, cfg, method)
 		ctx = paved.WithCallInfo(ctx, paved.CallInfo{
 			Operation:    method,
-			Unrepeatable: uc.unrepeatable || cfg.sendOnce(method),
+			Unrepeatable: why != "",
+			UnsafeReason: why,
 			Classifier:   classifier,
 		})
 		c, err := p.Execute(ctx, func(ctx context.Context) error {
 			sa := &streamAttempt{}
 			sctx, cancel := context.WithCancel(ctx)
-			cs, err := streamer(sctx, desc, cc, method, uc.attemptOptions(&sa.callVars, false, nil)...)
+			unrepeatable := !paved.CallFrom(ctx).SafeToRepeat()
+			cs, err := streamer(sctx, desc, cc, method, uc.attemptOptions(&sa.callVars, false, unrepeatable, nil)...)
 			if err != nil {
 				cancel()
-				return newStatusError(err, nil)
+				e := newStatusError(err, nil)
+				// A stream whose creation failed never reached a server: grpc
+				// returns from NewStream with an error only before a transport
+				// carried it (the peer check says so for streams too).
+				e.unsent = unrepeatable && sa.callVars.unsent(err)
+				return e
 			}
 			sa.ClientStream, sa.cancel = cs, cancel
 			paved.AttemptFrom(ctx).SetResult(sa, discardStream)

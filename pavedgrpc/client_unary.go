@@ -52,11 +52,12 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 		}
 		u.replyType, u.dup = replyTypeOf(reply)
 		u.info = paved.CallInfo{
-			Operation:    method,
-			Unrepeatable: !u.dup || u.opts.unrepeatable || cfg.sendOnce(method),
-			Classifier:   classifier,
-			Data:         u,
+			Operation:  method,
+			Classifier: classifier,
+			Data:       u,
 		}
+		u.info.UnsafeReason = unsafeReason(u.dup, u.opts.unrepeatable, cfg, method)
+		u.info.Unrepeatable = u.info.UnsafeReason != ""
 		c, err := p.ExecuteWith(ctx, &u.info, sendUnary)
 		if a := c.Final(); a != nil {
 			if v, ok := a.Result(); ok {
@@ -93,7 +94,7 @@ type unaryResult struct {
 	reply   any
 	callers bool // reply is the caller's own: nothing to move
 	callVars
-	optBuf [2]grpc.CallOption // backs the attempt's options when they fit (the trailer's and one of the caller's)
+	optBuf [3]grpc.CallOption // backs the attempt's options when they fit (the trailer's, the peer's and one of the caller's)
 }
 
 // sendUnary is the Op of every attempt: it sends the request, receiving into
@@ -120,10 +121,13 @@ func sendUnary(ctx context.Context) error {
 	} else {
 		r.reply, r.callers = u.reply, true
 	}
-	err := u.invoker(ctx, u.method, u.req, r.reply, u.cc, u.opts.attemptOptions(&r.callVars, true, r.optBuf[:0])...)
+	unrepeatable := !c.SafeToRepeat()
+	err := u.invoker(ctx, u.method, u.req, r.reply, u.cc, u.opts.attemptOptions(&r.callVars, true, unrepeatable, r.optBuf[:0])...)
 	a.SetResult(r, nil)
 	if err != nil {
-		return newStatusError(err, r.trailer)
+		e := newStatusError(err, r.trailer)
+		e.unsent = unrepeatable && r.callVars.unsent(err)
+		return e
 	}
 	return nil
 }

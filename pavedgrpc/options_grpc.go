@@ -10,8 +10,10 @@ import (
 // DialOptions returns what a client connection needs to call through p: the
 // unary and stream client interceptors (chained, so the caller's own
 // interceptors still apply) and otelgrpc's client stats handler reporting to
-// p's providers. The stats handler sees each attempt as one RPC, so every
-// attempt is one client span, a child of the pipeline's span for the call.
+// p's providers — the ones in force at each call, so a service that replaces
+// its global providers later still gets one trace per call. The stats
+// handler sees each attempt as one RPC, so every attempt is one client span,
+// a child of the pipeline's span for the call.
 //
 //	conn, err := grpc.NewClient(target, append(pavedgrpc.DialOptions(p),
 //		grpc.WithTransportCredentials(creds))...)
@@ -20,10 +22,7 @@ func DialOptions(p *paved.Pipeline, opts ...Option) []grpc.DialOption {
 	return []grpc.DialOption{
 		grpc.WithChainUnaryInterceptor(UnaryClientInterceptor(p, opts...)),
 		grpc.WithChainStreamInterceptor(StreamClientInterceptor(p, opts...)),
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
-			otelgrpc.WithTracerProvider(tel.TracerProvider()),
-			otelgrpc.WithMeterProvider(tel.MeterProvider()),
-		)),
+		grpc.WithStatsHandler(newFollowingHandler(tel, otelgrpc.NewClientHandler)),
 	}
 }
 
@@ -36,9 +35,6 @@ func ServerOptions(p *paved.Pipeline, opts ...Option) []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(UnaryServerInterceptor(p, opts...)),
 		grpc.ChainStreamInterceptor(StreamServerInterceptor(p, opts...)),
-		grpc.StatsHandler(otelgrpc.NewServerHandler(
-			otelgrpc.WithTracerProvider(tel.TracerProvider()),
-			otelgrpc.WithMeterProvider(tel.MeterProvider()),
-		)),
+		grpc.StatsHandler(newFollowingHandler(tel, otelgrpc.NewServerHandler)),
 	}
 }

@@ -9,6 +9,29 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
+// The reasons retry and hedge report when they decline to repeat a call
+// (paved.CallInfo.UnsafeReason): fixed phrases, so telemetry stays small.
+const (
+	reasonNotDeclared  = "method not declared repeatable (idempotency_level or WithRepeatable)"
+	reasonUnrepeatable = "method marked unrepeatable (WithUnrepeatable or the Unrepeatable call option)"
+	reasonReply        = "reply is neither a proto.Message nor a pointer, so it cannot be duplicated"
+)
+
+// unsafeReason says why a call of method may not be repeated, or "" when it
+// may: dup is whether its reply can be duplicated, unrepeatable whether the
+// caller's call options say it must be sent once.
+func unsafeReason(dup, unrepeatable bool, c *config, method string) string {
+	switch {
+	case !dup:
+		return reasonReply
+	case unrepeatable || (c.unrepeatable != nil && c.unrepeatable(method)):
+		return reasonUnrepeatable
+	case c.sendOnce(method):
+		return reasonNotDeclared
+	}
+	return ""
+}
+
 // sendOnce reports whether calls of method (full name, "/pkg.Svc/Method")
 // must be sent exactly once. A method is repeatable (retried and hedged) only
 // when its proto declares it free of side effects or idempotent, or

@@ -20,6 +20,7 @@ type StatusError struct {
 	err         error // what the invoker or pipeline returned
 	pushback    time.Duration
 	hasPushback bool
+	unsent      bool // no connection carried the attempt: see callVars.unsent
 }
 
 // newStatusError wraps the invoker's err with the pushback in trailer.
@@ -42,8 +43,25 @@ func (e *StatusError) GRPCStatus() *status.Status { return e.status }
 // Code returns the status code.
 func (e *StatusError) Code() codes.Code { return e.status.Code() }
 
-// Outcome classifies the status code (see Classify).
-func (e *StatusError) Outcome() paved.Outcome { return codeOutcome(e.status.Code()) }
+// Outcome classifies the status code (see Classify). An UNAVAILABLE that
+// carries a pushback delay (a server shedding load, saying when to come
+// back) is Overload, as HTTP's 503 with Retry-After is.
+func (e *StatusError) Outcome() paved.Outcome {
+	c := e.status.Code()
+	if c == codes.Unavailable && e.hasPushback && e.pushback >= 0 {
+		return paved.OutcomeOverload
+	}
+	return codeOutcome(c)
+}
+
+// Unsent reports whether no connection carried the attempt (the channel
+// could not connect): such an RPC never reached a server, and retry may
+// repeat it whatever its method (paved.IsUnsent).
+func (e *StatusError) Unsent() bool { return e.unsent }
+
+// Timeout reports whether the status is DEADLINE_EXCEEDED, as net.Error's
+// Timeout does for a timed-out call.
+func (e *StatusError) Timeout() bool { return e.status.Code() == codes.DeadlineExceeded }
 
 // ErrorType names the error for telemetry's error.type: the code's name, such
 // as "Unavailable".

@@ -14,6 +14,7 @@ type Option func(*transportConfig)
 type transportConfig struct {
 	operation      func(*http.Request) string
 	deadlineHeader string // "": no deadline header is sent
+	redactQuery    bool   // WithRedactedQuery
 }
 
 func newTransportConfig(opts []Option) transportConfig {
@@ -57,6 +58,15 @@ func WithOperationFunc(f func(*http.Request) string) Option {
 func WithDeadlineHeader(name string) Option {
 	validHeaderName("WithDeadlineHeader", name)
 	return func(c *transportConfig) { c.deadlineHeader = http.CanonicalHeaderKey(name) }
+}
+
+// WithRedactedQuery makes every attempt span's url.full carry REDACTED in
+// place of every query value, for services whose URLs hold secrets in
+// parameters of their own. Default: only the values of the parameters
+// OpenTelemetry's semantic conventions name (AWSAccessKeyId, Signature, sig,
+// X-Goog-Signature) are redacted. The request sent is never changed.
+func WithRedactedQuery() Option {
+	return func(c *transportConfig) { c.redactQuery = true }
 }
 
 func method(r *http.Request) string {

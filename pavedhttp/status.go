@@ -47,12 +47,17 @@ func newStatusError(resp *http.Response) *StatusError {
 	// this key still runs" — unless it is the stored answer of a finished one,
 	// which servers mark Idempotent-Replayed (Stripe; the Idempotency-Key
 	// draft): a replayed 409 is a real conflict, and stays Permanent.
-	e.keyed = resp.Request != nil && repeatability(resp.Request) == sequential &&
+	e.keyed = resp.Request != nil && isSequential(resp.Request) &&
 		!strings.EqualFold(resp.Header.Get("Idempotent-Replayed"), "true")
 	if v := resp.Header.Get("Retry-After"); v != "" {
 		e.retryAfter, e.hasRetryAfter = ParseRetryAfter(v, time.Now())
 	}
 	return e
+}
+
+func isSequential(req *http.Request) bool {
+	r, _ := repeatability(req)
+	return r == sequential
 }
 
 // Error returns "pavedhttp: status 503 Service Unavailable".

@@ -1,9 +1,11 @@
 package pavedhttp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"sync/atomic"
 
@@ -42,8 +44,9 @@ type Transport struct {
 	p      *paved.Pipeline
 	rec    *telemetry.Recorder
 	cfg    transportConfig
+	base   http.RoundTripper
 	bare   http.RoundTripper // base, with trace propagation: used while telemetry is off
-	traced http.RoundTripper // otelhttp around base, marking resends on its span
+	traced atomic.Pointer[tracedRT]
 
 	// lastOp caches the default operation name of the last request, so a
 	// client that calls one host saves building the string each time.
@@ -88,11 +91,31 @@ func NewTransport(p *paved.Pipeline, base http.RoundTripper, opts ...Option) htt
 		p:    p,
 		rec:  tel.Recorder(p.Name()),
 		cfg:  newTransportConfig(opts),
+		base: base,
 		bare: propagating{next: base},
-		traced: otelhttp.NewTransport(resendMarker{next: base},
-			otelhttp.WithTracerProvider(tel.TracerProvider()),
-			otelhttp.WithMeterProvider(tel.MeterProvider())),
 	}
+}
+
+// tracedRT is otelhttp around the base transport, built for one set of
+// providers.
+type tracedRT struct {
+	providers telemetry.Providers
+	rt        http.RoundTripper
+}
+
+// tracedFor returns otelhttp reporting to the pipeline's providers as they
+// are now, building it anew when they changed (a service that replaced its
+// global TracerProvider), so that every attempt's span goes where the call's
+// span goes: one trace, one exporter.
+func (t *Transport) tracedFor(prov telemetry.Providers) http.RoundTripper {
+	if c := t.traced.Load(); c != nil && c.providers == prov {
+		return c.rt
+	}
+	c := &tracedRT{providers: prov, rt: otelhttp.NewTransport(attemptSpan{next: t.base, redactAll: t.cfg.redactQuery},
+		otelhttp.WithTracerProvider(prov.TracerProvider()),
+		otelhttp.WithMeterProvider(prov.MeterProvider()))}
+	t.traced.Store(c)
+	return c.rt
 }
 
 // errNoResponse is returned when the pipeline finished without an error and
@@ -108,13 +131,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	enabled, _ := t.rec.Enabled()
 	rt := &roundTrip{req: req, next: t.bare, deadlineHeader: t.cfg.deadlineHeader}
 	if enabled {
-		rt.next = t.traced
+		rt.next = t.tracedFor(t.p.Telemetry().Providers())
 	}
-	repeat := repeatability(req)
+	repeat, why := repeatability(req)
 	rt.info = paved.CallInfo{
 		Operation:    t.operation(req),
 		Unrepeatable: repeat == never,
 		Sequential:   repeat == sequential,
+		UnsafeReason: why,
 		Classifier:   Classifier,
 		Data:         rt,
 	}
@@ -155,8 +179,17 @@ type roundTrip struct {
 // replay it), records the response on the attempt, and turns a failure status
 // into a *StatusError so every policy sees its outcome. With
 // WithDeadlineHeader, the copy carries the attempt's remaining time.
+//
+// A failure that happened before the request left (the connection could not
+// be made) is marked paved.Unsent, so a retry may repeat even a POST without
+// an Idempotency-Key: no server saw it. A failure response of a call that may
+// be repeated has its body read into memory (up to 64 KiB) and its
+// connection freed at once, so the response can stay the call's answer while
+// the next attempt runs, without holding a connection.
 func sendAttempt(ctx context.Context) error {
-	rt := paved.CallFrom(ctx).Data().(*roundTrip)
+	a := paved.AttemptFrom(ctx)
+	c := a.Call()
+	rt := c.Data().(*roundTrip)
 	r := rt.req.WithContext(ctx) // a shallow copy: the caller's request is never modified
 	if r.Body != nil && r.Body != http.NoBody && !rt.bodyTaken.CompareAndSwap(false, true) {
 		if r.GetBody == nil {
@@ -173,37 +206,112 @@ func sendAttempt(ctx context.Context) error {
 	}
 	resp, err := rt.next.RoundTrip(r)
 	if err != nil {
+		if neverSent(err) && replayable(rt.req) {
+			return paved.Unsent(err)
+		}
 		return err
 	}
 	resp.Request = rt.req
-	paved.AttemptFrom(ctx).SetResult(resp, discardResponse)
-	if resp.StatusCode >= 400 {
-		return newStatusError(resp)
+	if resp.StatusCode < 400 {
+		a.SetResult(resp, discardResponse)
+		return nil
 	}
-	return nil
+	serr := newStatusError(resp)
+	if c.SafeToRepeat() && bufferBody(resp) {
+		a.SetResult(resp, nil) // in memory: nothing to free
+	} else {
+		a.SetResult(resp, discardResponse)
+	}
+	return serr
 }
+
+// neverSent reports whether a round trip's error says the request never left
+// this process: the connection could not be made (refused, no route to the
+// host, a failed DNS lookup, a dial timeout). net/http dials before it writes
+// a byte of the request, and reports dial failures as *net.OpError with Op
+// "dial"; DNS failures are a *net.DNSError inside one.
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// replayable reports whether req can be sent again: it has no body, or its
+// body can be had anew through GetBody.
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// bufferBody reads resp's body into memory and closes the original, so its
+// connection goes back to the pool, when the body is at most discardLimit
+// bytes; it reports whether it did. A larger body is left as it is: its
+// first bytes are kept in front of the rest, unread, so the caller still gets
+// all of it.
+func bufferBody(resp *http.Response) bool {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return true
+	}
+	if resp.ContentLength > discardLimit {
+		return false
+	}
+	buf, err := io.ReadAll(io.LimitReader(resp.Body, discardLimit+1))
+	if err == nil && len(buf) > discardLimit {
+		resp.Body = &prefixedBody{Reader: io.MultiReader(bytes.NewReader(buf), resp.Body), Closer: resp.Body}
+		return false
+	}
+	_ = resp.Body.Close()
+	body := io.Reader(bytes.NewReader(buf))
+	if err != nil {
+		// The connection broke mid-body: the caller reads what came, then
+		// the error, as it would have from the original.
+		body = io.MultiReader(body, errReader{err})
+	}
+	resp.Body = io.NopCloser(body)
+	return true
+}
+
+// prefixedBody is a body whose first bytes were read ahead.
+type prefixedBody struct {
+	io.Reader
+	io.Closer
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // discardResponse frees the response of an attempt nobody takes.
 func discardResponse(v any) { drainAndClose(v.(*http.Response)) }
 
-// resendMarker sets http.request.resend_count on the span in the request's
-// context (otelhttp's client span, when tracing) for every attempt after the
-// first.
-type resendMarker struct {
-	next http.RoundTripper
+// attemptSpan runs inside otelhttp's client span of an attempt (the span in
+// the request's context, when tracing): it sets http.request.resend_count on
+// every attempt after the first, and rewrites url.full with the values of
+// sensitive query parameters redacted, which otelhttp records verbatim.
+type attemptSpan struct {
+	next      http.RoundTripper
+	redactAll bool // WithRedactedQuery: every query value
 }
 
 // attrResendCount is OpenTelemetry's HTTP client attribute for the ordinal of
 // a resend (semconv http.request.resend_count).
 const attrResendCount = "http.request.resend_count"
 
-func (m resendMarker) RoundTrip(r *http.Request) (*http.Response, error) {
+// attrURLFull is OpenTelemetry's url.full.
+const attrURLFull = "url.full"
+
+func (m attemptSpan) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx := r.Context()
-	if a := paved.AttemptFrom(ctx); a != nil {
-		if n := a.Number(); n > 1 {
-			if span := trace.SpanFromContext(ctx); span.IsRecording() {
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		if a := paved.AttemptFrom(ctx); a != nil {
+			if n := a.Number(); n > 1 {
 				span.SetAttributes(attribute.Int(attrResendCount, n-1))
 			}
+		}
+		if u, ok := redactedURL(r.URL, m.redactAll); ok {
+			span.SetAttributes(attribute.String(attrURLFull, u))
 		}
 	}
 	return m.next.RoundTrip(r)
@@ -215,7 +323,10 @@ func (m resendMarker) RoundTrip(r *http.Request) (*http.Response, error) {
 // be replayed through GetBody. A keyed POST or PATCH is repeated only in
 // sequence (paved.CallInfo.Sequential), never hedged: a server answers a repeat
 // that arrives while the first still runs with 409 Conflict.
-func SafeToRepeat(req *http.Request) bool { return repeatability(req) != never }
+func SafeToRepeat(req *http.Request) bool {
+	r, _ := repeatability(req)
+	return r != never
+}
 
 type repeat uint8
 
@@ -225,20 +336,36 @@ const (
 	always                   // repeat, hedge
 )
 
-func repeatability(req *http.Request) repeat {
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		return never
+// The reasons retry and hedge report when they decline to repeat a request
+// (paved.CallInfo.UnsafeReason): fixed phrases, so telemetry stays small.
+const (
+	reasonBody       = "request body cannot be replayed (Request.GetBody is nil)"
+	reasonPost       = "POST without Idempotency-Key"
+	reasonPatch      = "PATCH without Idempotency-Key"
+	reasonMethod     = "method is not idempotent"
+	reasonSequential = "keyed POST or PATCH: repeated one attempt at a time, never hedged"
+)
+
+// repeatability says whether and how req may be repeated, and if not freely,
+// why.
+func repeatability(req *http.Request) (repeat, string) {
+	if !replayable(req) {
+		return never, reasonBody
 	}
 	switch req.Method {
 	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace,
 		http.MethodPut, http.MethodDelete:
-		return always
+		return always, ""
 	case http.MethodPost, http.MethodPatch:
 		if hasIdempotencyKey(req.Header) {
-			return sequential
+			return sequential, reasonSequential
 		}
+		if req.Method == http.MethodPost {
+			return never, reasonPost
+		}
+		return never, reasonPatch
 	}
-	return never
+	return never, reasonMethod
 }
 
 // hasIdempotencyKey reports whether h carries a non-empty Idempotency-Key.

@@ -146,6 +146,24 @@ func newInstruments(m metric.Meter) *instruments {
 	return in
 }
 
+// Providers are the providers a Telemetry reports to at one moment. Two
+// Providers values are == exactly when they hold the same providers, so an
+// adapter that hands the providers to other instrumentation (otelhttp,
+// otelgrpc, which keep the providers they were built with) keeps the value
+// and rebuilds that instrumentation when it changes: a service that replaces
+// its global providers then still gets one trace per call.
+type Providers struct{ s *state }
+
+// Providers returns the providers in force now: those given as options,
+// else the global ones.
+func (t *Telemetry) Providers() Providers { return Providers{t.current()} }
+
+// TracerProvider returns the TracerProvider of p.
+func (p Providers) TracerProvider() trace.TracerProvider { return p.s.tp }
+
+// MeterProvider returns the MeterProvider of p.
+func (p Providers) MeterProvider() metric.MeterProvider { return p.s.mp }
+
 // TracerProvider returns the TracerProvider t reports to: the one it was given,
 // else the global one. Adapters hand it to otelhttp and otelgrpc so per-attempt
 // spans go where the pipeline's do.

@@ -35,8 +35,9 @@ const DefaultKeyPrefix = "paved:breaker:"
 type Option func(*config)
 
 type config struct {
-	period time.Duration
-	prefix string
+	period  time.Duration
+	timeout time.Duration // bounds each sync: max(period, 100ms)
+	prefix  string
 	local  []breaker.Option
 	onSync func(SyncResult)
 }
@@ -45,7 +46,10 @@ type config struct {
 // Must be 10ms..10s. Default 200ms.
 func WithSyncPeriod(d time.Duration) Option { return func(c *config) { c.period = d } }
 
-// WithKeyPrefix prefixes the breaker's Redis keys. Default "paved:breaker:".
+// WithKeyPrefix prefixes the breaker's Redis keys. A prefix whose first '{'
+// is directly followed by '}' is rejected by New (it would give every key an
+// empty Redis Cluster hash tag); see the package doc for the key layout.
+// Default "paved:breaker:".
 func WithKeyPrefix(p string) Option { return func(c *config) { c.prefix = p } }
 
 // WithBreakerOptions configures the local breaker (and the fleet's trip
@@ -74,8 +78,9 @@ type SyncResult struct {
 type Breaker struct {
 	local *breaker.Breaker
 	cfg   config
-	c     redis.UniversalClient
-	keys  []string // the sync script's KEYS: the counts hash and the open key
+	c     redis.UniversalClient // what syncs use: see syncClient
+	own   *redis.ClusterClient  // the Breaker's own client, closed by Close; may be nil
+	keys  []string              // the sync script's KEYS: the counts hash and the open key
 	th    breaker.Thresholds
 
 	total, failed atomic.Int64
@@ -94,7 +99,15 @@ var _ paved.Middleware = (*Breaker)(nil)
 // New returns a Breaker named name (shared by every instance of the fleet
 // that uses the same name and key prefix) and starts its background sync
 // with client. Call Close to stop it. The Redis connection is not checked:
-// an unreachable Redis only means the breaker decides locally.
+// an unreachable Redis only means the breaker decides locally. Any name is
+// valid; the package doc says how it goes into the keys. client is not
+// changed, and stays the caller's to close (after Close): the sync may use a
+// view or a copy of it, so as to bound each sync (see the package doc).
+//
+// The breaker.Options given through WithBreakerOptions apply to the local
+// breaker; New adds a breaker.WithOutcomeFunc of its own after them, which
+// counts calls for the fleet. Outcome funcs add up, so one given by the
+// caller still runs, before the fleet's.
 func New(client redis.UniversalClient, name string, opts ...Option) (*Breaker, error) {
 	cfg := config{period: DefaultSyncPeriod, prefix: DefaultKeyPrefix}
 	for _, o := range opts {
@@ -108,14 +121,22 @@ func New(client redis.UniversalClient, name string, opts ...Option) (*Breaker, e
 	case cfg.period < 10*time.Millisecond || cfg.period > 10*time.Second:
 		return nil, fmt.Errorf("redisbreaker: SyncPeriod must be 10ms..10s, got %v", cfg.period)
 	}
-	key := cfg.prefix + "{" + name + "}:"
-	b := &Breaker{cfg: cfg, c: client, keys: []string{key + "counts", key + "open"}, healthy: true}
+	if err := checkPrefix(cfg.prefix); err != nil {
+		return nil, err
+	}
+	// Bound each sync so a slow or hung Redis delays the next sync rather
+	// than piling them up, and Close never waits longer than this.
+	cfg.timeout = max(cfg.period, 100*time.Millisecond)
+	b := &Breaker{cfg: cfg, keys: keys(cfg.prefix, name), healthy: true}
 	local, err := breaker.New(name, append(cfg.local, breaker.WithOutcomeFunc(b.count))...)
 	if err != nil {
 		return nil, err
 	}
 	b.local = local
 	b.th = local.Thresholds()
+	// Only once nothing can fail any more: a client of the Breaker's own
+	// must not outlive a failed New.
+	b.c, b.own = syncClient(client, cfg.timeout)
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
 	b.wg.Go(func() { b.loop(ctx) })
@@ -141,14 +162,21 @@ func (b *Breaker) State() breaker.State { return b.local.State() }
 // inspection. Forcing it does not force the fleet.
 func (b *Breaker) Local() *breaker.Breaker { return b.local }
 
-// Close stops the background sync and waits for it. Calls keep working
-// (locally) after Close. Safe to call twice.
+// Close stops the background sync and waits for it: at most about the sync
+// timeout (max(SyncPeriod, 100ms)) for a *redis.Client or a
+// *redis.ClusterClient, whatever their options. It closes the client the
+// Breaker built for itself, if any, never the caller's. Calls keep working
+// (locally) after Close. Safe to call twice; the second call returns nil.
 func (b *Breaker) Close() error {
+	var err error
 	b.closeOnce.Do(func() {
 		b.cancel()
 		b.wg.Wait()
+		if b.own != nil {
+			err = b.own.Close()
+		}
 	})
-	return nil
+	return err
 }
 
 func (b *Breaker) loop(ctx context.Context) {
@@ -166,9 +194,7 @@ func (b *Breaker) loop(ctx context.Context) {
 
 func (b *Breaker) sync(ctx context.Context) {
 	dt, df := b.total.Swap(0), b.failed.Swap(0)
-	// Bound each sync by a period so a slow Redis delays the next sync
-	// rather than piling them up.
-	sctx, cancel := context.WithTimeout(ctx, max(b.cfg.period, 100*time.Millisecond))
+	sctx, cancel := context.WithTimeout(ctx, b.cfg.timeout)
 	defer cancel()
 	win := int64((b.th.Window + time.Second - 1) / time.Second)
 	res, err := syncScript.Run(sctx, b.c, b.keys,
