@@ -29,64 +29,6 @@ func grpcClient(t *testing.T, g *testserver.GRPC, p *paved.Pipeline) testpb.Test
 	return testpb.NewTestServiceClient(cc)
 }
 
-// TestGRPCRetryLoad is TestHTTPRetryLoad over gRPC: UNAVAILABLE instead of
-// 503, one HTTP/2 connection instead of a pool.
-func TestGRPCRetryLoad(t *testing.T) {
-	tests := []struct {
-		name        string
-		fail        float64
-		calls       int
-		minSuccess  float64
-		maxAttempts float64
-	}{
-		{"5% UNAVAILABLE", 0.05, 8000, 0.999, 1.10},
-		{"30% UNAVAILABLE", 0.30, 5000, 0, 1.15},
-		{"down", 1, 10000, 0, 1.15},
-	}
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			g := testserver.NewGRPC(t, failing(uint64(200+i), tt.fail, testserver.Code(codes.Unavailable)))
-			p := paved.New("load", retry.MustNew(retry.WithBackoff(fastBackoff[0], fastBackoff[1])))
-			client := grpcClient(t, g, p)
-			codesSeen := make([]codes.Code, tt.calls)
-			reasons := make([]string, tt.calls)
-			start := time.Now()
-			runCalls(tt.calls, func(i int) {
-				_, err := client.EmptyCall(context.Background(), &testpb.Empty{})
-				codesSeen[i] = status.Code(err)
-				if ex := (*retry.ExhaustedError)(nil); errors.As(err, &ex) {
-					reasons[i] = ex.Reason.String()
-				}
-			})
-			elapsed := time.Since(start)
-			ok := 0
-			for _, c := range codesSeen {
-				switch c {
-				case codes.OK:
-					ok++
-				case codes.Unavailable:
-				default:
-					t.Errorf("unexpected code %v", c)
-				}
-			}
-			why := map[string]int{}
-			for _, r := range reasons {
-				if r != "" {
-					why[r]++
-				}
-			}
-			t.Logf("%s: retries gave up for: %v", tt.name, why)
-			success := float64(ok) / float64(tt.calls)
-			perCall := float64(g.Calls()) / float64(tt.calls)
-			t.Logf("%s: %d calls in %v: success %.4f%% (%d failed), %.4f attempts per call, %d connections",
-				tt.name, tt.calls, elapsed.Round(time.Millisecond), 100*success, tt.calls-ok, perCall, g.Connections())
-			assert.GreaterOrEqual(t, success, tt.minSuccess)
-			assert.LessOrEqual(t, perCall, tt.maxAttempts)
-			assert.Equal(t, 1, g.Connections())
-		})
-	}
-}
-
 // TestGRPCPushback: the server's grpc-retry-pushback-ms replaces retry's
 // backoff (clamped to its max, 10s by default); a negative pushback on
 // RESOURCE_EXHAUSTED stops the retry after one attempt.

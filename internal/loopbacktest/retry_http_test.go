@@ -20,56 +20,6 @@ import (
 	"github.com/paved-go/paved/timeout"
 )
 
-// TestHTTPRetryLoad drives many calls through retry at a server failing a
-// share of them with 503, and checks the success rate and the load the
-// server sees (attempts per call), which the retry budget bounds.
-func TestHTTPRetryLoad(t *testing.T) {
-	tests := []struct {
-		name        string
-		fail        float64
-		calls       int
-		minSuccess  float64 // the share of calls that must end in 200
-		maxAttempts float64 // the attempts per call the server may see
-	}{
-		// 3 attempts make a call fail with probability 0.05^3 = 1.25e-4: about
-		// 1 failure in 8000 calls, where 99.9% allows 8 (the chance of more
-		// is about one in a million).
-		{"5% failing", 0.05, 8000, 0.999, 1.10},
-		// The budget allows 0.1 retries per call plus 10 per second: with
-		// 5000 calls in a few seconds, at most ~1.12 attempts per call.
-		{"30% failing", 0.30, 5000, 0, 1.15},
-		{"down", 1, 10000, 0, 1.15},
-	}
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := testserver.NewHTTP(t, failing(uint64(100+i), tt.fail, testserver.Status(http.StatusServiceUnavailable)))
-			p := paved.New("load", retry.MustNew(retry.WithBackoff(fastBackoff[0], fastBackoff[1])))
-			base := newBase(t)
-			client := newClient(p, base)
-			statuses := make([]int, tt.calls)
-			start := time.Now()
-			runCalls(tt.calls, func(i int) {
-				statuses[i], _ = get(context.Background(), client, srv.URL())
-			})
-			elapsed := time.Since(start)
-			ok := 0
-			for _, s := range statuses {
-				if s == http.StatusOK {
-					ok++
-				}
-			}
-			success := float64(ok) / float64(tt.calls)
-			perCall := float64(srv.Requests()) / float64(tt.calls)
-			t.Logf("%s: %d calls in %v: success %.4f%% (%d failed), %.4f attempts per call, %d connections",
-				tt.name, tt.calls, elapsed.Round(time.Millisecond), 100*success, tt.calls-ok, perCall, srv.Connections())
-			assert.GreaterOrEqual(t, success, tt.minSuccess)
-			assert.LessOrEqual(t, perCall, tt.maxAttempts)
-			assert.Zero(t, base.open(), "response bodies left open")
-			assert.LessOrEqual(t, srv.Connections(), maxConns, "keep-alive: no connection churn")
-		})
-	}
-}
-
 // TestHTTPDiscardedBodiesClosed retries many calls whose failed responses
 // carry bodies: every discarded response is drained and closed, so no body
 // is left open and the connections are reused, not replaced.
