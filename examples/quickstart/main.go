@@ -6,7 +6,10 @@
 // The server fails on purpose, by a fixed script, so every run prints the same
 // story: transient 503s retried with jittered backoff, a 429 whose Retry-After
 // is honoured, a hung reply cut by the per-attempt timeout, a POST without an
-// Idempotency-Key sent exactly once, and the same POST with a key retried.
+// Idempotency-Key sent exactly once (and the reason printed), the same POST
+// with a key retried, and a dependency that goes down: the breaker opens, the
+// retry it refuses leaves the last 503 as the answer, and the next call is
+// refused at once without reaching the server.
 package main
 
 import (
@@ -22,6 +25,7 @@ import (
 	"time"
 
 	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/breaker"
 	"github.com/paved-go/paved/pavedhttp"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/telemetry"
@@ -47,11 +51,11 @@ var script = []func(w http.ResponseWriter, r *http.Request){
 		case <-time.After(5 * time.Second):
 		}
 	},
-	8:  status(http.StatusBadGateway, ""),
-	9:  status(http.StatusBadGateway, ""),
-	10: status(http.StatusBadGateway, ""),
-	11: status(http.StatusServiceUnavailable, ""),
-	12: status(http.StatusServiceUnavailable, ""),
+	8:  status(http.StatusServiceUnavailable, ""),
+	9:  status(http.StatusServiceUnavailable, ""),
+	11: status(http.StatusBadGateway, ""),
+	12: status(http.StatusBadGateway, ""),
+	13: status(http.StatusBadGateway, ""),
 }
 
 func status(code int, retryAfter string) func(http.ResponseWriter, *http.Request) {
@@ -67,6 +71,10 @@ func run(out io.Writer) error {
 	var requests atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := int(requests.Add(1) - 1)
+		if r.URL.Path == "/down" {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
 		if n < len(script) && script[n] != nil {
 			script[n](w, r)
 			return
@@ -80,6 +88,9 @@ func run(out io.Writer) error {
 	p := paved.New("flaky",
 		timeout.MustNew(10*time.Second), // total: bounds every attempt and wait
 		retry.MustNew(retry.WithMaxAttempts(3), retry.WithBackoff(50*time.Millisecond, 2*time.Second)),
+		// Opens after 5 failed attempts in a row, so the demo shows it soon;
+		// by default it opens when half of at least 20 calls in 10s failed.
+		breaker.MustNew("flaky", breaker.WithConsecutiveFailures(5)),
 		timeout.MustNew(300*time.Millisecond), // per attempt
 		paved.WithTelemetry(telemetry.New(telemetry.WithLogger(logger))),
 	)
@@ -92,9 +103,11 @@ func run(out io.Writer) error {
 		{"GET", "/items/2", ""},           // 503, 503, then 200
 		{"GET", "/items/3", ""},           // 429 Retry-After: 1, then 200
 		{"GET", "/items/4", ""},           // hangs: cut at 300ms, then 200
-		{"GET", "/items/5", ""},           // 502 three times: gives up, the last 502 is the response
 		{"POST", "/orders", ""},           // 503: a POST without a key is never sent twice
 		{"POST", "/orders", "order-7f3a"}, // 503, then retried because the key makes it safe
+		{"GET", "/items/5", ""},           // 502 three times: gives up, the last 502 is the response
+		{"GET", "/down", ""},              // two more failures: the breaker opens and refuses the third attempt
+		{"GET", "/down", ""},              // refused at once: the server is spared
 	}
 	for i, c := range calls {
 		var body io.Reader

@@ -25,8 +25,15 @@ func TestQuickstartStory(t *testing.T) {
 		"timeout: attempt 1 cut after 300ms",
 		"retries_exhausted after 3 attempts (max_attempts)",
 		"=> 502 Bad Gateway after 3 request(s)",
-		"call 6: POST /orders\n  => 503 Service Unavailable after 1 request(s)",
-		"call 7: POST /orders (Idempotency-Key)\n  - retry: attempt 2",
+		"call 5: POST /orders\n  - not retried: POST without Idempotency-Key\n  => 503 Service Unavailable after 1 request(s)",
+		"call 6: POST /orders (Idempotency-Key)\n  - retry: attempt 2",
+		"call 8: GET /down\n  - retry: attempt 2",
+		"  - breaker opened\n",
+		"  - breaker refused attempt 3",
+		"retries_exhausted after 3 attempts (refused), the last answer stands: 503\n  => 503 Service Unavailable after 2 request(s)",
+		"call 9: GET /down\n  - breaker refused attempt 1",
+		"=> error after 0 request(s)",
+		"breaker: open",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 
 	"github.com/paved-go/paved/telemetry"
@@ -29,12 +30,25 @@ func (p *eventPrinter) Handle(_ context.Context, r slog.Record) error {
 	case telemetry.EventTimeout:
 		line = fmt.Sprintf("%s: attempt %s cut after %sms", event, a[telemetry.AttrAttempt], ms(a[telemetry.AttrDelay]))
 	case telemetry.EventRetriesExhausted:
-		line = fmt.Sprintf("%s after %s attempts (%s), the last one stands: %s", event, a[telemetry.AttrAttempt], a["resilience.retry.reason"], a[telemetry.AttrErrorType])
+		line = fmt.Sprintf("%s after %s attempts (%s), the last answer stands: %s", event, a[telemetry.AttrAttempt], a["resilience.retry.reason"], a[telemetry.AttrErrorType])
+	case telemetry.EventUnsafeToRepeat:
+		line = fmt.Sprintf("not retried: %s", a[telemetry.AttrUnsafeReason])
+	case telemetry.EventBreakerOpened:
+		line = "breaker opened"
+	case telemetry.EventBreakerRejected:
+		line = fmt.Sprintf("breaker refused attempt %s: open for %ss more", a[telemetry.AttrAttempt], seconds(a[telemetry.AttrDelay]))
 	default:
 		line = event
 	}
 	_, err := fmt.Fprintln(p.out, "  - "+line)
 	return err
+}
+
+// seconds turns a millisecond attribute into whole seconds, rounded up.
+func seconds(v string) string {
+	var f float64
+	_, _ = fmt.Sscan(v, &f)
+	return fmt.Sprint(int(math.Ceil(f / 1000)))
 }
 
 // ms rounds a millisecond attribute for reading; "0" when absent.
