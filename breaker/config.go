@@ -8,7 +8,7 @@ import (
 	"github.com/paved-go/paved/telemetry"
 )
 
-// Defaults, as DESIGN.md's org-wide defaults give them.
+// Defaults, as docs/design.md's pipeline defaults give them.
 const (
 	DefaultFailureRatio   = 0.5
 	DefaultMinCalls       = 20

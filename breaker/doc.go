@@ -89,7 +89,7 @@
 // Fleet-wide state shared through Redis lives in package
 // breaker/redisbreaker, so users who never need it never compile go-redis.
 //
-// The standard: DESIGN.md's outcome table and pipeline order (the breaker sits
-// inside retry, so one failing attempt counts once); REFERENCE.md "Circuit
+// The standard: the outcome table and pipeline order of docs/design.md (the breaker sits
+// inside retry, so one failing attempt counts once); docs/reference.md "Circuit
 // breaker".
 package breaker

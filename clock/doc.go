@@ -1,6 +1,7 @@
 // Package clock injects time into paved, so that every policy that waits —
 // backoff, breaker open intervals, timeouts, rate-limit refills — can be tested
-// without sleeping (STYLE.md rule 5: time and randomness are injected).
+// without sleeping: time is injected everywhere, so your tests can drive
+// paved's policies, and your own code, on fake time.
 //
 // Production code takes a [Clock] and defaults it to [Real], a zero-cost wrapper
 // over package time and package context. Tests pass a [Fake] and move it

@@ -1,6 +1,6 @@
 // Package hedge cuts tail latency by sending another attempt when the
 // previous one is slow, and keeping the first success (gRFC A6 hedging;
-// REFERENCE.md, "Retry and backoff"; The Tail at Scale).
+// docs/reference.md, "Hedging"; The Tail at Scale).
 //
 // After a delay without a result, a hedge starts another attempt without
 // canceling the first; the first Success wins (paved.Call.SetFinal) and every
@@ -46,7 +46,8 @@
 // decides the call, and only its own goroutine otherwise.
 //
 // Defaults: adaptive delay p95 with 100 samples minimum and a 100ms
-// fallback; MaxHedges 1 (1..4); budget ratio 0.1, min_per_second 10. Hedging
-// takes the place of retry in a pipeline (DESIGN.md, "The order of a paved
+// fallback; MaxHedges 1 (1..4); budget ratio 0.1, capacity 100,
+// min_per_second 1. Hedging
+// takes the place of retry in a pipeline (docs/design.md, "The order of a paved
 // pipeline"). Each hedge is a hedge event with its delay.
 package hedge

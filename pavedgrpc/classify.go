@@ -11,7 +11,7 @@ import (
 )
 
 // Classify says what kind of outcome a gRPC call's error is, by its status code
-// (REFERENCE.md, "gRPC outcome table"):
+// (docs/reference.md, "gRPC outcomes"):
 //
 //	OK                                             Success
 //	UNAVAILABLE, DEADLINE_EXCEEDED                 Transient
@@ -29,7 +29,9 @@ import (
 // deadline has room.
 //
 // An error that states its own outcome (an Outcome() method in its chain: a
-// *StatusError, paved.Permanent, a policy's refusal) is that outcome. An error
+// *StatusError, paved.Permanent, a policy's refusal) is that outcome; the
+// interceptors' *StatusError makes an UNAVAILABLE that carries a pushback
+// delay Overload (the server is shedding load and said when to come back). An error
 // without a gRPC status is classified by paved.DefaultClassifier.
 func Classify(err error) paved.Outcome {
 	if err == nil {

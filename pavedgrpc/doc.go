@@ -10,12 +10,23 @@
 //	                                              └──► attempt 2 (otelgrpc span) ──► server
 //
 // Every attempt's status is classified by the gRPC outcome table
-// (REFERENCE.md, "gRPC outcome table"; see Classify): UNAVAILABLE and
+// (docs/reference.md, "gRPC outcomes"; see Classify): UNAVAILABLE and
 // DEADLINE_EXCEEDED are Transient, RESOURCE_EXHAUSTED Overload, INTERNAL,
 // UNKNOWN, DATA_LOSS and ABORTED Fault, CANCELLED Canceled, the caller's
-// mistakes Permanent. The server's grpc-retry-pushback-ms trailer (gRFC A6,
-// REFERENCE.md "Retry and backoff") becomes the paved.RetryAfter hint;
-// negative or unparseable means "do not retry" (ParsePushback). Errors reach
+// mistakes Permanent; an UNAVAILABLE carrying a pushback delay is a server
+// shedding load and saying when to come back, so Overload, as HTTP's 503 with
+// Retry-After is. The server's grpc-retry-pushback-ms trailer (gRFC A6,
+// docs/reference.md, "Pushback") becomes the paved.RetryAfter hint;
+// negative or unparseable means "do not retry" (ParsePushback).
+//
+// An RPC that no connection carried (the channel could not connect: refused,
+// DNS, TRANSIENT_FAILURE) never reached a server: its *StatusError reports
+// Unsent, and retry repeats it whatever its method (docs/reference.md,
+// "Transparent retries"). grpc gives no structured mark for this, and its
+// message reads like a server's UNAVAILABLE; the tell is the peer grpc fills
+// only once a transport carries the RPC, which the interceptor records for
+// every call sent once (no allocation: it lives in the call's state). grpc
+// retries by itself the streams a server refused before processing them. Errors reach
 // the caller as *StatusError, so status.Code(err) is the server's code; a
 // refusal by one of the pipeline's own policies reaches it as UNAVAILABLE or
 // RESOURCE_EXHAUSTED.

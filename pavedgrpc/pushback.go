@@ -12,7 +12,7 @@ import (
 const PushbackKey = "grpc-retry-pushback-ms"
 
 // ParsePushback reads the grpc-retry-pushback-ms trailer from md (gRFC A6,
-// REFERENCE.md "Retry and backoff"). It reports ok when md has the key. The
+// docs/reference.md, "Pushback"). It reports ok when md has the key. The
 // value is a signed 32-bit decimal integer of milliseconds; a non-negative
 // value is the delay the server asks for. A negative value, or one that does
 // not parse as a 32-bit integer, means "do not retry": ParsePushback returns a

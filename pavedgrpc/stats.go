@@ -17,9 +17,9 @@ import (
 // spans in the old one, split across exporters. So the handler is built
 // anew when the providers change: one pointer comparison per event until then.
 type followingHandler struct {
-	tel  *telemetry.Telemetry
+	tel   *telemetry.Telemetry
 	build func(...otelgrpc.Option) stats.Handler // otelgrpc.NewClientHandler or NewServerHandler
-	cur  atomic.Pointer[builtHandler]
+	cur   atomic.Pointer[builtHandler]
 }
 
 type builtHandler struct {

@@ -15,7 +15,7 @@ import (
 var Classifier paved.Classifier = paved.ClassifierFunc(Classify)
 
 // Classify says what kind of outcome an error from an HTTP call is, per
-// REFERENCE.md's HTTP outcome table:
+// the HTTP outcome table (docs/reference.md, "HTTP outcomes"):
 //
 //   - an error with an Outcome() paved.Outcome method in its chain (a
 //     *StatusError, paved.Permanent, paved.Transient, a rejection) is that outcome;

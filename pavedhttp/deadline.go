@@ -11,7 +11,7 @@ import (
 
 // EnvoyDeadlineHeader is the header Envoy uses to tell an upstream how long
 // it will wait for a request, in milliseconds. HTTP has no standard deadline
-// header (REFERENCE.md, "Timeouts and deadlines"); this is the recommended
+// header (docs/reference.md, "Timeouts and deadlines"); this is the recommended
 // name for WithDeadlineHeader and WithServerDeadlineHeader, but no header is
 // sent or read unless one of those options names it.
 const EnvoyDeadlineHeader = "x-envoy-expected-rq-timeout-ms"

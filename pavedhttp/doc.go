@@ -8,7 +8,7 @@
 //
 //	client := &http.Client{Transport: pavedhttp.NewTransport(p, nil)}
 //
-// It implements the HTTP parts of the standards (STANDARDS.md; REFERENCE.md
+// It implements the HTTP parts of the standards (docs/reference.md
 // "HTTP outcome table"):
 //
 //   - outcomes: Classify maps statuses and transport errors to paved outcomes
@@ -20,17 +20,32 @@
 //     paved.RetryAfter hint (ParseRetryAfter accepts both RFC 9110 forms);
 //   - safe to repeat: GET, HEAD, OPTIONS, TRACE, PUT, DELETE; POST and PATCH
 //     only with an Idempotency-Key header; a body without GetBody is never
-//     sent twice. Retries replay the body through Request.GetBody;
+//     sent twice. Retries replay the body through Request.GetBody. Every call
+//     that is not freely repeatable says why (paved.CallInfo.UnsafeReason,
+//     such as "POST without Idempotency-Key"), which retry and hedge report
+//     when they decline to repeat it;
+//   - requests never sent: an attempt whose connection could not be made (a
+//     *net.OpError from dialing: refused, no route, a dial timeout; a
+//     *net.DNSError) never reached a server, so its error is marked
+//     paved.Unsent and retry repeats even a keyless POST (docs/reference.md,
+//     "Transparent retries"), if its body can be replayed;
 //   - the response lifecycle: discarded responses are drained (at most 64 KiB)
-//     and closed so connections are reused; the final response is returned as
-//     a response, even a 503 after the last attempt; the winning attempt's
-//     context lives until its body is closed;
+//     and closed so connections are reused; a failure response (400 and
+//     above) of a call that may be repeated has its body read into memory at
+//     once (up to 64 KiB; a larger one is left streaming), so its connection
+//     serves the next attempt while the response stays the call's answer; the
+//     final response is returned as a response, even a 503 after the last
+//     attempt; the winning attempt's context lives until its body is closed;
 //   - telemetry: the pipeline's span is the logical call; each attempt is an
 //     otelhttp client span beneath it, resends carrying
-//     http.request.resend_count. No header values (Authorization, Cookie,
-//     Idempotency-Key) are recorded. While the pipeline's telemetry records
-//     nothing, otelhttp is skipped and the adapter costs a few hundred
-//     nanoseconds per request.
+//     http.request.resend_count, reporting to the pipeline's providers as they
+//     are at each call (a replaced global provider is followed). No header
+//     values (Authorization, Cookie, Idempotency-Key) are recorded, and
+//     url.full has the values of the query parameters the semantic conventions
+//     name (AWSAccessKeyId, Signature, sig, X-Goog-Signature) replaced by
+//     REDACTED; WithRedactedQuery redacts every query value. While the
+//     pipeline's telemetry records nothing, otelhttp is skipped and the
+//     adapter costs a few hundred nanoseconds per request.
 //
 // # Server
 //
@@ -42,7 +57,7 @@
 //
 // # Deadline propagation
 //
-// HTTP has no standard deadline header (REFERENCE.md, "Timeouts and
+// HTTP has no standard deadline header (docs/reference.md, "Timeouts and
 // deadlines"), so propagation is opt-in, with a header name both sides agree
 // on; EnvoyDeadlineHeader (x-envoy-expected-rq-timeout-ms) is the recommended
 // one. WithDeadlineHeader makes the client send each attempt's remaining time

@@ -42,7 +42,7 @@ func WithOperationFunc(f func(*http.Request) string) Option {
 // WithDeadlineHeader makes every attempt carry the time left before its
 // context's deadline, in whole milliseconds rounded down (at least 1), in the
 // header name, so that the server can stop working on a request the client
-// will no longer wait for (REFERENCE.md, "Timeouts and deadlines": HTTP has no
+// will no longer wait for (docs/reference.md, "Timeouts and deadlines": HTTP has no
 // standard deadline header). The time is the attempt's own: inside a
 // per-attempt timeout it is that timeout's deadline, not the call's. An
 // attempt whose context has no deadline sends no header (and leaves one the

@@ -7,7 +7,7 @@ import (
 
 // MaxRetryAfter is the largest delay ParseRetryAfter returns. A server that
 // asks for more is clamped to it: the value is only a hint, and the retry
-// policy clamps it again to its own maximum delay (REFERENCE.md, "Server
+// policy clamps it again to its own maximum delay (docs/reference.md, "Server
 // pushback wins over computed backoff. Clamp pushback to the configured
 // maximum delay").
 const MaxRetryAfter = 24 * time.Hour

@@ -16,7 +16,7 @@ import (
 // callers of the Transport see a *StatusError only through policies (a retry
 // that gave up wraps it), never instead of a response.
 //
-// Its Outcome follows REFERENCE.md's HTTP outcome table:
+// Its Outcome follows the HTTP outcome table (docs/reference.md, "HTTP outcomes"):
 //
 //	1xx-3xx             Success (never a StatusError)
 //	408, 500, 502, 504  Transient
@@ -88,7 +88,8 @@ func (e *StatusError) HasRetryAfter() bool { return e.hasRetryAfter }
 // OpenTelemetry's HTTP conventions use for status errors.
 func (e *StatusError) ErrorType() string { return strconv.Itoa(e.StatusCode) }
 
-// statusOutcome is REFERENCE.md's HTTP outcome table for status codes.
+// statusOutcome is the HTTP outcome table for status codes (docs/reference.md,
+// "HTTP outcomes").
 func statusOutcome(code int, hasRetryAfter bool) paved.Outcome {
 	switch {
 	case code < 400:

@@ -32,7 +32,7 @@ import (
 //     Idempotency-Key header, RFC 9110 §9.2.2) and the body, if any, can be
 //     replayed (Request.GetBody is set, as http.NewRequest does for
 //     *bytes.Buffer, *bytes.Reader and *strings.Reader bodies);
-//   - Classifier: Classify, REFERENCE.md's HTTP outcome table.
+//   - Classifier: Classify, the HTTP outcome table (docs/reference.md).
 //
 // The response lifecycle is the Transport's: a response that a retry or hedge
 // discards is drained (at most 64 KiB, so the connection is reused) and

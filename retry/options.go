@@ -10,7 +10,7 @@ import (
 	"github.com/paved-go/paved/internal/budget"
 )
 
-// Jitter selects how backoff delays are randomized (REFERENCE.md, "Retry and
+// Jitter selects how backoff delays are randomized (docs/reference.md, "Retry and
 // backoff"; AWS Architecture Blog, "Exponential Backoff and Jitter").
 type Jitter = backoff.Jitter
 

@@ -1,12 +1,12 @@
 // Package timeout bounds how long a call, or one attempt at it, may take.
 //
-// Where it sits decides what it bounds (DESIGN.md, "The order of a paved
+// Where it sits decides what it bounds (docs/design.md, "The order of a paved
 // pipeline"): placed outside retry or hedge it is the total timeout, one
 // deadline for everything the caller waits for; placed inside, it is the
 // per-attempt timeout, so a hung attempt is cut and the retry can still try
 // again.
 //
-// Rules it follows (REFERENCE.md, "Timeouts and deadlines"):
+// Rules it follows (docs/reference.md, "Timeouts and deadlines"):
 //
 //   - It never extends a deadline: when the parent context's deadline is
 //     already sooner, the attempt runs with the parent context itself, and

@@ -31,14 +31,20 @@ func newClient(tb testing.TB) *redis.Client {
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
-		msg := fmt.Sprintf("redis not reachable at %s (set PAVED_REDIS_ADDR): %v", redisAddr(), err)
-		if os.Getenv("PAVED_REQUIRE_SERVICES") == "1" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
+		skipOrFail(tb, fmt.Sprintf("redis not reachable at %s (set PAVED_REDIS_ADDR): %v", redisAddr(), err))
 	}
 	tb.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// skipOrFail skips the test for a missing service, or fails it when
+// PAVED_REQUIRE_SERVICES=1 (CI), where a missing service is a broken setup.
+func skipOrFail(tb testing.TB, msg string) {
+	tb.Helper()
+	if os.Getenv("PAVED_REQUIRE_SERVICES") == "1" {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg)
 }
 
 // prefix is a key prefix of its own for each test, because packages run in

@@ -38,8 +38,8 @@ type config struct {
 	period  time.Duration
 	timeout time.Duration // bounds each sync: max(period, 100ms)
 	prefix  string
-	local  []breaker.Option
-	onSync func(SyncResult)
+	local   []breaker.Option
+	onSync  func(SyncResult)
 }
 
 // WithSyncPeriod is how often counts are shared and the fleet's state read.

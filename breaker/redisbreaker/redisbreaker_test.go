@@ -34,6 +34,52 @@ func TestNewValidates(t *testing.T) {
 	assert.Error(t, err)
 	_, err = redisbreaker.New(c, "x", redisbreaker.WithBreakerOptions(breaker.WithMinCalls(0)))
 	assert.ErrorContains(t, err, "MinCalls")
+	_, err = redisbreaker.New(c, "x", redisbreaker.WithKeyPrefix("app:{}:"))
+	assert.ErrorContains(t, err, "KeyPrefix")
+}
+
+// A caller's breaker.WithOutcomeFunc, given through WithBreakerOptions, runs
+// for every call the breaker counts, alongside the fleet's counting (New
+// adds its own outcome func; once, it replaced the caller's).
+func TestCallerOutcomeFuncRuns(t *testing.T) {
+	client := newClient(t)
+	var total, failed atomicCounter
+	synced := make(chan redisbreaker.SyncResult, 1)
+	b, err := redisbreaker.New(client, "outcomes", redisbreaker.WithKeyPrefix(prefix(t)),
+		redisbreaker.WithSyncPeriod(20*time.Millisecond), latestSync(synced),
+		redisbreaker.WithBreakerOptions(breaker.WithOutcomeFunc(func(f bool) {
+			total.add()
+			if f {
+				failed.add()
+			}
+		})))
+	require.NoError(t, err)
+	defer b.Close()
+	p := paved.New("p", b)
+	overload := func(context.Context) error { return paved.Mark(errDown, paved.OutcomeOverload) }
+	for range 30 {
+		require.NoError(t, p.Run(context.Background(), okOp))
+	}
+	for range 10 {
+		require.ErrorIs(t, p.Run(context.Background(), failOp), errDown)
+	}
+	for range 5 { // excluded by default: neither func counts them
+		require.ErrorIs(t, p.Run(context.Background(), overload), errDown)
+	}
+	assert.EqualValues(t, 40, total.load())
+	assert.EqualValues(t, 10, failed.load())
+
+	var r redisbreaker.SyncResult
+	for r.Total < 40 {
+		select {
+		case r = <-synced:
+			require.NoError(t, r.Err)
+		case <-time.After(2 * time.Second):
+			t.Fatal("no sync with the calls")
+		}
+	}
+	assert.EqualValues(t, 40, r.Total, "the fleet counted the same calls")
+	assert.EqualValues(t, 10, r.Failures)
 }
 
 // Three instances, each seeing too few failures to trip alone, trip together
@@ -106,7 +152,7 @@ func TestFleetBelowRatioStaysClosed(t *testing.T) {
 	synced := make(chan redisbreaker.SyncResult, 64)
 	b, err := redisbreaker.New(client, "inv", redisbreaker.WithKeyPrefix(pfx),
 		redisbreaker.WithSyncPeriod(20*time.Millisecond),
-		redisbreaker.WithSyncFunc(func(r redisbreaker.SyncResult) { synced <- r }))
+		latestSync(synced))
 	require.NoError(t, err)
 	defer b.Close()
 	p := paved.New("p", b)
@@ -265,7 +311,7 @@ func TestScriptKeysAreDeclared(t *testing.T) {
 	b, err := redisbreaker.New(client, "keys", redisbreaker.WithKeyPrefix(pfx),
 		redisbreaker.WithSyncPeriod(20*time.Millisecond),
 		redisbreaker.WithBreakerOptions(breaker.WithMinCalls(5), breaker.WithWindow(time.Second)),
-		redisbreaker.WithSyncFunc(func(r redisbreaker.SyncResult) { synced <- r }))
+		latestSync(synced))
 	require.NoError(t, err)
 	defer b.Close()
 	p := paved.New("p", b)
@@ -303,7 +349,7 @@ func TestScriptDeletesOldSeconds(t *testing.T) {
 	b, err := redisbreaker.New(client, "old", redisbreaker.WithKeyPrefix(pfx),
 		redisbreaker.WithSyncPeriod(20*time.Millisecond),
 		redisbreaker.WithBreakerOptions(breaker.WithWindow(time.Second)),
-		redisbreaker.WithSyncFunc(func(r redisbreaker.SyncResult) { synced <- r }))
+		latestSync(synced))
 	require.NoError(t, err)
 	defer b.Close()
 	require.NoError(t, paved.New("p", b).Run(ctx, okOp))

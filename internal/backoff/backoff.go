@@ -1,6 +1,6 @@
 // Package backoff computes retry delays: exponential backoff with the jitter
 // modes of the AWS Architecture Blog's "Exponential Backoff and Jitter"
-// (REFERENCE.md, "Retry and backoff"). It is shared by retry and hedge and
+// (docs/reference.md, "Retry and backoff"). It is shared by retry and hedge and
 // kept internal until it deserves an API, as grpc-go does with its own.
 package backoff
 

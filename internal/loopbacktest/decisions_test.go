@@ -112,7 +112,9 @@ func TestREADMEPipelineHonoursRetryAfter(t *testing.T) {
 }
 
 // emptyService answers EmptyCall, the one method these tests call.
-type emptyService struct{ testpb.UnimplementedTestServiceServer }
+type emptyService struct {
+	testpb.UnimplementedTestServiceServer
+}
 
 func (emptyService) EmptyCall(context.Context, *testpb.Empty) (*testpb.Empty, error) {
 	return &testpb.Empty{}, nil

@@ -225,4 +225,3 @@ func TestDefaultsOutage(t *testing.T) {
 		})
 	}
 }
-

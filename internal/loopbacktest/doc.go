@@ -5,12 +5,12 @@
 //
 // It has no code of its own: its tests are in package loopbacktest_test, so
 // that they may import every policy and adapter together, which no policy or
-// adapter package may do (DESIGN.md, "Dependency rule"). Each test is bounded
+// adapter package may do (docs/design.md, "Dependency rule"). Each test is bounded
 // in calls and time and deterministic in what it asserts: which requests fail
 // or are slow is chosen by a seeded rand on the server, and waits that a
 // test compares are taken on a fake clock where the transport allows.
 //
-// What the tests prove (REFERENCE.md, "Retry and backoff"; issue 3, "Proof"):
+// What the tests prove (docs/reference.md, "Retry and backoff"; issue 3, "Proof"):
 //
 //   - retry with its defaults (the backoff shortened to base 1ms, max 10ms to
 //     keep the run short; the budget as shipped) turns a dependency failing

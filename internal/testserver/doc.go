@@ -1,7 +1,7 @@
 // Package testserver provides scriptable loopback servers, HTTP and gRPC, for
 // the tests of paved's adapters and policies. They exist so those tests run
 // against real transports — real connections, real resets, real status codes
-// and trailers — rather than against fakes of them (STYLE.md rule 11), while
+// and trailers — rather than against fakes of them, while
 // staying deterministic (rule 5).
 //
 // Each server listens on 127.0.0.1:0 only and is closed by t.Cleanup. What it
