@@ -1,8 +1,8 @@
 // Package paved is the core of the paved road for calling and serving
 // dependencies safely: one middleware interface that every resilience policy
-// (retry, hedge, timeout, breaker, rate limit, bulkhead, load shedding,
-// idempotency) implements, and the Pipeline that runs a call through them with
-// OpenTelemetry tracing and metrics built in.
+// (retry, hedge, timeout, breaker, and the user's own) implements, and the
+// Pipeline that runs a call through them with OpenTelemetry tracing and
+// metrics built in.
 //
 // A Middleware's Wrap runs once, when New builds the Pipeline; the Op it returns
 // runs for every call, so per-call data travels in the context:
@@ -14,9 +14,7 @@
 //	│ ┌───────────────┐ │
 //	│ │ retry / hedge │ │  starts attempts (NewAttempt), marks the final one
 //	│ │ ┌───────────┐ │ │
-//	│ │ │ breaker,  │ │ │  per attempt: admitted, counted, timed on its own
-//	│ │ │ bulkhead, │ │ │
-//	│ │ │ rate limit│ │ │
+//	│ │ │ breaker   │ │ │  per attempt: admitted, counted, timed on its own
 //	│ │ │ attempt   │ │ │
 //	│ │ │ timeout   │ │ │
 //	│ │ │   op  ◄───┼─┼─┼── the Op given to Run; records its result on the Attempt

@@ -8,10 +8,10 @@ import (
 	"github.com/paved-go/paved/telemetry"
 )
 
-// ErrRejected is the root of every refusal by paved's own policies: each policy
-// package has a sentinel that matches it with errors.Is (breaker.ErrOpen,
-// bulkhead.ErrFull, ratelimit.ErrLimited, loadshed.ErrShed). Rejected calls are
-// never retried and never counted by breakers.
+// ErrRejected is the root of every refusal by paved's own policies: each
+// refusing policy has a sentinel that matches it with errors.Is
+// (breaker.ErrOpen, breaker.ErrTooManyRequests). Rejected calls are never
+// retried and never counted by breakers.
 var ErrRejected = errors.New("paved: rejected")
 
 // RetryAfterer is the hint an error carries when it knows how long the caller
@@ -41,8 +41,8 @@ func RetryAfter(err error) (time.Duration, bool) {
 // message, classifies as OutcomeRejected, and carries retryAfter (when
 // positive) as its RetryAfter hint.
 //
-// A sentinel marked OutcomeOverload (Mark(errors.New("ratelimit: limited"),
-// OutcomeOverload)) says the caller exceeded its quota: server adapters answer
+// A sentinel marked OutcomeOverload (Mark(NamedError("rate_limited",
+// "limiter: limited"), OutcomeOverload)) says the caller exceeded its quota: server adapters answer
 // it with 429 or RESOURCE_EXHAUSTED, and every other refusal with 503 or
 // UNAVAILABLE. IsOverloadRefusal reports which.
 func NewRejection(sentinel error, retryAfter time.Duration) error {
@@ -66,7 +66,7 @@ func (e *rejection) RetryAfter() time.Duration { return e.after }
 
 // ErrorType names the refusal in telemetry by its sentinel: the name given
 // to NamedError ("breaker_open"), else the sentinel's message in snake case
-// ("bulkhead: full" is "bulkhead_full"). Sentinels are fixed values, so the
+// ("pool: full" is "pool_full"). Sentinels are fixed values, so the
 // names are few.
 func (e *rejection) ErrorType() string {
 	if n, ok := e.sentinel.(interface{ ErrorType() string }); ok {
@@ -101,7 +101,7 @@ func snakeCase(s string) string {
 
 // NamedError returns an error reading message whose error.type in telemetry
 // is name: policies make their refusal sentinels with it, so that every
-// refusal has a stable, low-cardinality name ("breaker_open", "bulkhead_full")
+// refusal has a stable, low-cardinality name ("breaker_open")
 // wherever it is recorded. Two NamedErrors are equal only if they are the same
 // value: compare them with errors.Is.
 func NamedError(name, message string) error { return &namedError{name: name, msg: message} }

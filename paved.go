@@ -69,9 +69,8 @@ type Pipeline struct {
 
 // New builds a Pipeline named name from ms, the first outermost (see Chain).
 // Options such as WithClassifier and WithTelemetry may be given among ms; they
-// configure the pipeline and wrap nothing. docs/design.md gives the order of a paved
-// pipeline: total timeout, retry or hedge, breaker, bulkhead, rate limit,
-// attempt timeout.
+// configure the pipeline and wrap nothing. docs/design.md gives the order of
+// a paved pipeline: total timeout, retry or hedge, breaker, attempt timeout.
 func New(name string, ms ...Middleware) *Pipeline {
 	p := &Pipeline{name: name}
 	var wrap chain

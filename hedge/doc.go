@@ -7,10 +7,19 @@
 // other attempt is canceled and discarded (an HTTP loser's body is drained and
 // closed when it lands; one that already finished is discarded before it is
 // canceled, so its body drains and its connection is reused). A Transient or
-// Overload result starts the next hedge at once, after freeing that result as
-// retry does; any other result (Permanent, Fault, Rejected, Canceled) is an
-// answer another attempt cannot improve, and ends the call as it is. At most
-// MaxHedges extra attempts are made (default 1).
+// Overload result starts the next hedge at once, and stays the call's answer
+// until a later attempt answers in its place; any other result (Permanent,
+// Fault, Canceled) is an answer another attempt cannot improve, and ends the
+// call as it is. A hedge our own policies refuse (a full bulkhead, a
+// half-open breaker) stops hedging: the attempts still running may answer,
+// else the call ends with the last real answer. At most MaxHedges extra
+// attempts are made (default 1).
+//
+// Pushback applies to hedges (gRFC A6): a failure carrying a "do not retry"
+// (a negative grpc-retry-pushback-ms) stops further hedges; one carrying a
+// delay (Retry-After on a 429 or 503, a positive pushback) postpones the
+// next hedge by that delay, and stops hedging when the caller's deadline is
+// sooner.
 //
 // The delay is fixed (WithDelay) or adaptive (the default): the p95 of the
 // last 512 attempt latencies of the pipeline, once 100 were seen, and 100ms
@@ -22,9 +31,15 @@
 // Only calls whose attempts may run at once are hedged (paved.Call.Concurrent:
 // safe to repeat and not Sequential — a POST made safe by an Idempotency-Key is
 // retried but never hedged, since a server answers a concurrent repeat with
-// 409); others run once, as if there were no hedge. Hedges spend a budget like
-// retries do: at most 10% of the calls of the last 10 seconds, plus 10 per
-// second.
+// 409); others run once, as if there were no hedge, and a retryable failure
+// of one is an unsafe_to_repeat event saying why it was not hedged.
+//
+// Hedges spend a budget as retries do (docs/reference.md, "Retry budgets"): a
+// bucket of 100 tokens, full at the start, that every answered call refills
+// by 0.1; each hedge takes one. A hedge is an extra request whichever attempt
+// wins, so a hedge on delay is never refunded; a hedge started at once after
+// a failure is a retry, and gives its token back when it answers, as does a
+// hedge our own policies refused. One hedge per second is always allowed.
 //
 // Each attempt runs in its own goroutine with its own cancelable context, so a
 // call costs a goroutine, a channel and a timer more than a plain one (about

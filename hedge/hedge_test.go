@@ -88,6 +88,7 @@ func TestNewValidates(t *testing.T) {
 		{hedge.WithMaxHedges(5), "hedge: MaxHedges must be 1..4, got 5"},
 		{hedge.WithBudget(2, 0), "hedge: Budget ratio must be 0..1, got 2"},
 		{hedge.WithClock(nil), "hedge: Clock must not be nil"},
+		{hedge.WithBudgetCapacity(0), "hedge: Budget capacity must be 1..1000000, got 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -97,6 +98,8 @@ func TestNewValidates(t *testing.T) {
 			assert.Panics(t, func() { hedge.MustNew(tt.opt) })
 		})
 	}
+	_, err := hedge.New(nil, hedge.WithMaxHedges(2), nil)
+	assert.NoError(t, err, "a nil option is skipped")
 }
 
 func TestHedgeWinsLoserCanceled(t *testing.T) {

@@ -8,8 +8,8 @@
 //
 //	client := &http.Client{Transport: pavedhttp.NewTransport(p, nil)}
 //
-// It implements the HTTP parts of the standards (docs/reference.md
-// "HTTP outcome table"):
+// It implements the HTTP parts of the standards (docs/reference.md, "HTTP
+// outcomes"):
 //
 //   - outcomes: Classify maps statuses and transport errors to paved outcomes
 //     (408/500/502/504 Transient, 503 Transient or Overload with Retry-After,

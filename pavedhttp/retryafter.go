@@ -7,9 +7,8 @@ import (
 
 // MaxRetryAfter is the largest delay ParseRetryAfter returns. A server that
 // asks for more is clamped to it: the value is only a hint, and the retry
-// policy clamps it again to its own maximum delay (docs/reference.md, "Server
-// pushback wins over computed backoff. Clamp pushback to the configured
-// maximum delay").
+// policy clamps it again to its own maximum delay (docs/reference.md,
+// "Pushback").
 const MaxRetryAfter = 24 * time.Hour
 
 // ParseRetryAfter parses the value of a Retry-After header (RFC 9110

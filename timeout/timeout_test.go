@@ -27,6 +27,8 @@ func TestNewValidates(t *testing.T) {
 	}
 	assert.Panics(t, func() { timeout.MustNew(0) })
 	assert.Equal(t, time.Second, timeout.MustNew(time.Second).Duration())
+	_, err := timeout.New(time.Second, nil)
+	assert.NoError(t, err, "a nil option is skipped")
 }
 
 func TestErrTimeoutIdentity(t *testing.T) {

@@ -1,7 +1,7 @@
 // Package backoff computes retry delays: exponential backoff with the jitter
 // modes of the AWS Architecture Blog's "Exponential Backoff and Jitter"
-// (docs/reference.md, "Retry and backoff"). It is shared by retry and hedge and
-// kept internal until it deserves an API, as grpc-go does with its own.
+// (docs/reference.md, "Retry and backoff"). It serves retry and is kept
+// internal until it deserves an API, as grpc-go does with its own.
 package backoff
 
 import (

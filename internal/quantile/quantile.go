@@ -1,7 +1,7 @@
 // Package quantile tracks a quantile (such as p95) of recent latencies, for
 // the adaptive hedging delay: "hedge when an attempt is slower than 95% of
-// recent ones" needs no hand-tuned number (docs/reference.md, "Retry and backoff",
-// hedging; The Tail at Scale, Dean and Barroso 2013).
+// recent ones" needs no hand-tuned number (docs/reference.md, "Hedging"; The
+// Tail at Scale, Dean and Barroso 2013).
 //
 // Record is lock-free: one atomic add and one atomic store into a ring of the
 // last Window samples. Every 64th sample one caller sorts a copy of the ring

@@ -5,7 +5,7 @@
 //
 // It is a test helper, exported so that policy packages and users' own tests
 // can share it. It lives beside package telemetry rather than under internal/
-// because it imports telemetry, and internal/ packages import no paved package
+// because it imports telemetry, which internal/ packages may not import
 // (docs/design.md, "Dependency rule"). Production code has no reason to import it.
 //
 // Defaults: none. Every record is kept until the Log is dropped; attributes
