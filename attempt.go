@@ -2,6 +2,7 @@ package paved
 
 import (
 	"context"
+	"sync/atomic"
 )
 
 // Attempt is one try at a call. Because hedged attempts run at once, what an
@@ -10,8 +11,9 @@ import (
 // final (Call.SetFinal), and the others are discarded (their bodies closed).
 // An Attempt is safe for concurrent use.
 type Attempt struct {
-	call *Call
-	n    int32 // 0 for the implicit first attempt
+	call   *Call
+	n      int32       // 0 for the implicit first attempt
+	unsent atomic.Bool // MarkUnsent
 
 	// The attempt's state is guarded by call.mu: one lock per call, taken only
 	// when a result is recorded or released.
@@ -40,6 +42,18 @@ func (a *Attempt) Number() int {
 
 // Call returns the call the attempt belongs to.
 func (a *Attempt) Call() *Call { return a.call }
+
+// MarkUnsent records that the attempt never left this process: it failed
+// before any server could see it (the connection could not be made:
+// refused, no route, a DNS failure). Retry then repeats the call whatever
+// its repeatability, as gRPC's transparent retries and Envoy's
+// connect-failure do, within its attempts and budget. The adapters mark
+// such attempts; the mark belongs to this attempt alone, so an error that
+// travels on into an outer pipeline carries none.
+func (a *Attempt) MarkUnsent() { a.unsent.Store(true) }
+
+// Unsent reports whether the attempt was marked with MarkUnsent.
+func (a *Attempt) Unsent() bool { return a.unsent.Load() }
 
 // SetResult records what the attempt produced. discard, if not nil, frees v
 // (drains and closes a body): discard(v) runs when the result is discarded, as a

@@ -42,6 +42,12 @@ func TestStandardLibraryPermanentErrors(t *testing.T) {
 		assert.Equal(t, paved.OutcomePermanent, o, "%v", err)
 	}
 	transient := []error{
+		// A Unix socket not there yet (its sidecar restarting) or forbidden:
+		// the errno Is fs.ErrNotExist or fs.ErrPermission, but it is a network
+		// failure.
+		&net.OpError{Op: "dial", Net: "unix", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ENOENT}},
+		&net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.EACCES}},
+		fmt.Errorf("get: %w", &net.OpError{Op: "dial", Net: "unix", Err: syscall.ENOENT}),
 		io.ErrUnexpectedEOF,
 		&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED},
 		os.ErrDeadlineExceeded,
@@ -87,18 +93,25 @@ type incomparable struct{ msgs []string }
 
 func (e incomparable) Error() string { return "incomparable" }
 
-func TestUnsentMark(t *testing.T) {
-	dial := &net.OpError{Op: "dial", Net: "tcp", Err: &timeoutNetErr{}}
-	err := paved.Unsent(dial)
-	assert.True(t, paved.IsUnsent(err))
-	assert.True(t, paved.IsUnsent(fmt.Errorf("get: %w", err)))
-	assert.False(t, paved.IsUnsent(dial))
-	assert.False(t, paved.IsUnsent(nil))
-	assert.NoError(t, paved.Unsent(nil))
-	assert.ErrorIs(t, err, dial)
-	assert.Equal(t, dial.Error(), err.Error())
-	assert.True(t, err.(interface{ Timeout() bool }).Timeout(), "a dial timeout stays a timeout")
-	assert.Equal(t, paved.OutcomeTransient, paved.DefaultClassifier.Classify(err))
+// The unsent mark is the attempt's own: an error that leaves the pipeline
+// carries none into an outer one.
+func TestUnsentMarkIsPerAttempt(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	inner := paved.New("inner")
+	outer := paved.New("outer")
+	var innerMarked, outerMarked bool
+	err := outer.Run(context.Background(), func(ctx context.Context) error {
+		err := inner.Run(ctx, func(ctx context.Context) error {
+			paved.AttemptFrom(ctx).MarkUnsent()
+			innerMarked = paved.AttemptFrom(ctx).Unsent()
+			return refused
+		})
+		outerMarked = paved.AttemptFrom(ctx).Unsent()
+		return err
+	})
+	assert.ErrorIs(t, err, refused)
+	assert.True(t, innerMarked)
+	assert.False(t, outerMarked, "the outer call's attempt may well have reached its dependency")
 }
 
 type timeoutNetErr struct{}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/paved-go/paved/telemetry"
 )
 
 // ErrRejected is the root of every refusal by paved's own policies: each
@@ -110,51 +108,6 @@ type namedError struct{ name, msg string }
 
 func (e *namedError) Error() string     { return e.msg }
 func (e *namedError) ErrorType() string { return e.name }
-
-// Unsent marks err as the failure of an attempt that never left this
-// process: no server saw it (the connection could not be made: refused, no
-// route, a DNS failure), so it may be retried whatever the call's
-// repeatability, as gRPC's transparent retries and Envoy's connect-failure
-// do. The adapters mark such failures; retry honours the mark (within its
-// budget and attempts). It returns nil for a nil err. The mark unwraps to
-// err and keeps its message, error.type and Timeout.
-func Unsent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &unsentError{err: err}
-}
-
-// IsUnsent reports whether err says its attempt never left this process:
-// it was marked with Unsent, or an error in its chain has an Unsent() bool
-// method that reports true (pavedgrpc's status errors do, for an RPC that no
-// connection carried).
-func IsUnsent(err error) bool {
-	for err != nil {
-		if u, ok := err.(interface{ Unsent() bool }); ok && u.Unsent() {
-			return true
-		}
-		w, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		err = w.Unwrap()
-	}
-	return false
-}
-
-type unsentError struct{ err error }
-
-func (e *unsentError) Error() string { return e.err.Error() }
-func (e *unsentError) Unwrap() error { return e.err }
-func (e *unsentError) Unsent() bool  { return true }
-
-// ErrorType is the marked error's own.
-func (e *unsentError) ErrorType() string { return telemetry.ErrorType(e.err) }
-
-// Timeout keeps what net.Error callers read of the marked error (a dial
-// timeout stays a timeout for url.Error.Timeout).
-func (e *unsentError) Timeout() bool { return IsTimeout(e.err) }
 
 // IsTimeout reports whether err is a timeout: context.DeadlineExceeded, or an
 // error in its chain whose Timeout() bool method says so (net.Error,

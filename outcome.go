@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"strconv"
+	"syscall"
 
 	"github.com/paved-go/paved/telemetry"
 )
@@ -112,14 +113,18 @@ func classifyDefault(err error) Outcome {
 //   - nil is Success;
 //   - an error with an Outcome() Outcome method in its chain (Permanent,
 //     Transient, Mark, status errors, refusals) is that outcome, the first
-//     such error found depth first, as errors.As would find it;
+//     such error found depth first (as errors.As would find it, though an
+//     error's own As method is not consulted);
 //   - ErrRejected is Rejected;
 //   - context.Canceled is Canceled;
 //   - the standard library's errors that no repeat can cure are Permanent:
 //     sql.ErrNoRows, sql.ErrTxDone, fs.ErrNotExist, fs.ErrExist,
 //     fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed, strconv.ErrSyntax,
 //     strconv.ErrRange and errors.ErrUnsupported (matched as errors.Is does, so
-//     an *os.PathError for ENOENT is fs.ErrNotExist).
+//     an *os.PathError for ENOENT is fs.ErrNotExist) — unless the chain holds
+//     a net.Error (a *net.OpError, a *url.Error): a connect to a Unix socket
+//     that is not there yet (ENOENT) or that a policy forbids (EACCES) is a
+//     network failure, worth another try.
 //
 // ok is false for any other error. It walks err's chain once, with type
 // assertions rather than errors.As, so classifying costs a few nanoseconds
@@ -137,7 +142,7 @@ func ClassifyKnown(err error) (_ Outcome, ok bool) {
 		return OutcomeRejected, true
 	case found&foundCanceled != 0:
 		return OutcomeCanceled, true
-	case found&foundPermanent != 0:
+	case found&foundPermanent != 0 && found&foundNetwork == 0:
 		return OutcomePermanent, true
 	}
 	return 0, false
@@ -159,11 +164,14 @@ const (
 	foundRejected knownFlags = 1 << iota
 	foundCanceled
 	foundPermanent
+	foundNetwork // a net.Error in the chain: its errno speaks of a socket, not a file
 )
 
 // walk visits err's chain depth first, as errors.As and errors.Is do, and
 // returns the outcome of the first error with an Outcome method; on the way
-// it records the sentinels it meets. Every sentinel compared is a pointer, so
+// it records the sentinels it meets. Unlike errors.As it does not call As
+// methods: every error paved classifies states its outcome by a method of
+// its own. Every sentinel compared is a pointer, so
 // == never panics on an error of an incomparable type.
 func (f *knownFlags) walk(err error) (Outcome, bool) {
 	for err != nil {
@@ -196,6 +204,16 @@ func (f *knownFlags) match(err error) {
 	}
 	if err == context.Canceled || (hasIs && is.Is(context.Canceled)) {
 		*f |= foundCanceled
+	}
+	if _, ok := err.(interface {
+		Timeout() bool
+		Temporary() bool
+	}); ok {
+		// syscall.Errno has both methods too, for files and sockets alike:
+		// it is the wrapper (a *net.OpError, not a *fs.PathError) that tells.
+		if _, errno := err.(syscall.Errno); !errno {
+			*f |= foundNetwork
+		}
 	}
 	if *f&foundPermanent != 0 {
 		return

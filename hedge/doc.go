@@ -18,8 +18,9 @@
 // Pushback applies to hedges (gRFC A6): a failure carrying a "do not retry"
 // (a negative grpc-retry-pushback-ms) stops further hedges; one carrying a
 // delay (Retry-After on a 429 or 503, a positive pushback) postpones the
-// next hedge by that delay, and stops hedging when the caller's deadline is
-// sooner.
+// next hedge by that delay (capped by WithMaxPushback, 10s by default), and
+// stops hedging when the caller's deadline is sooner. A hedge that never left
+// the process (paved.Attempt.Unsent) never replaces the last real answer.
 //
 // The delay is fixed (WithDelay) or adaptive (the default): the p95 of the
 // last 512 attempt latencies of the pipeline, once 100 were seen, and 100ms
@@ -32,7 +33,8 @@
 // safe to repeat and not Sequential — a POST made safe by an Idempotency-Key is
 // retried but never hedged, since a server answers a concurrent repeat with
 // 409); others run once, as if there were no hedge, and a retryable failure
-// of one is an unsafe_to_repeat event saying why it was not hedged.
+// of an Unrepeatable one is an unsafe_to_repeat event saying why it was not
+// hedged.
 //
 // Hedges spend a budget as retries do (docs/reference.md, "Retry budgets"): a
 // bucket of 100 tokens, full at the start, that every answered call refills

@@ -117,8 +117,10 @@ func (w *wrapped) run(ctx context.Context) error {
 }
 
 // single runs a call that may not be hedged, still feeding the latency
-// tracker. A retryable failure of a call that is not safe to repeat at once
-// is reported (unsafe_to_repeat), since a hedge would have followed it.
+// tracker. A retryable failure of a call that is not safe to repeat is
+// reported (unsafe_to_repeat), since a hedge would have followed it; a
+// Sequential call (a keyed POST) is not, since a retry may still repeat it,
+// nor an attempt that never left the process.
 func (w *wrapped) single(ctx context.Context) error {
 	var start time.Time
 	if w.latency != nil {
@@ -137,10 +139,10 @@ func (w *wrapped) single(ctx context.Context) error {
 	if w.latency != nil && answered(o) {
 		w.latency.Record(w.cfg.clock.Since(start))
 	}
-	if c != nil && o.Retryable() {
+	if c != nil && o.Retryable() && !c.SafeToRepeat() && !paved.AttemptFrom(ctx).Unsent() {
 		reason := c.UnsafeReason()
 		if reason == "" {
-			reason = "the call is marked unrepeatable or sequential"
+			reason = "the call is marked unrepeatable"
 		}
 		paved.Emit(ctx, telemetry.Event{Name: telemetry.EventUnsafeToRepeat, Policy: "hedge", Err: err,
 			Attrs: []attribute.KeyValue{attribute.String(telemetry.AttrUnsafeReason, reason)}})
@@ -229,16 +231,23 @@ func (h *hedged) run() error {
 				}
 				return h.commit(r)
 			}
-			if hasLast {
-				h.attempts[last.i].a.Discard() // r answers in its place
+			switch {
+			case hasLast && h.attempts[r.i].a.Unsent() && !h.attempts[last.i].a.Unsent():
+				// r never reached the dependency: it says nothing in place
+				// of the last real answer, which stands.
+				h.attempts[r.i].a.Discard()
+			default:
+				if hasLast {
+					h.attempts[last.i].a.Discard() // r answers in its place
+				}
+				last, hasLast = r, true
 			}
-			last, hasLast = r, true
 			if push, ok := paved.RetryAfter(r.err); ok {
 				// gRFC A6: pushback applies to hedges. "Do not retry" stops
 				// them; a delay postpones the next one.
 				if push < 0 {
 					noMore = true
-				} else if at := cfg.clock.Now().Add(push); at.After(notBefore) {
+				} else if at := cfg.clock.Now().Add(min(push, cfg.maxPushback)); at.After(notBefore) {
 					notBefore = at
 					if dl, ok := h.ctx.Deadline(); ok && !notBefore.Before(dl) {
 						noMore = true // the caller will not wait that long

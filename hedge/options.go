@@ -12,14 +12,15 @@ import (
 type Option func(*config)
 
 type config struct {
-	adaptive   bool
-	delay      time.Duration // fixed delay, or the fallback until enough samples
-	quantile   float64
-	minSamples int
-	maxHedges  int
-	budget     budget.Config
-	noBudget   bool
-	clock      clock.Clock
+	adaptive    bool
+	delay       time.Duration // fixed delay, or the fallback until enough samples
+	quantile    float64
+	minSamples  int
+	maxHedges   int
+	maxPushback time.Duration
+	budget      budget.Config
+	noBudget    bool
+	clock       clock.Clock
 }
 
 // window is how many recent attempt latencies the adaptive delay looks at.
@@ -27,13 +28,14 @@ const window = 512
 
 func newConfig(opts []Option) (config, error) {
 	c := config{
-		adaptive:   true,
-		delay:      100 * time.Millisecond,
-		quantile:   0.95,
-		minSamples: 100,
-		maxHedges:  1,
-		budget:     budget.HedgeConfig,
-		clock:      clock.Real(),
+		adaptive:    true,
+		delay:       100 * time.Millisecond,
+		quantile:    0.95,
+		minSamples:  100,
+		maxHedges:   1,
+		maxPushback: 10 * time.Second,
+		budget:      budget.HedgeConfig,
+		clock:       clock.Real(),
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -49,6 +51,8 @@ func newConfig(opts []Option) (config, error) {
 		return c, fmt.Errorf("hedge: MinSamples must be 1..%d, got %d", window, c.minSamples)
 	case c.maxHedges < 1 || c.maxHedges > 4:
 		return c, fmt.Errorf("hedge: MaxHedges must be 1..4, got %d", c.maxHedges)
+	case c.maxPushback < time.Millisecond || c.maxPushback > time.Hour:
+		return c, fmt.Errorf("hedge: MaxPushback must be 1ms..1h, got %v", c.maxPushback)
 	case c.clock == nil:
 		return c, fmt.Errorf("hedge: Clock must not be nil")
 	}
@@ -102,6 +106,12 @@ func WithBudgetCapacity(hedges float64) Option {
 
 // WithoutBudget lets every call hedge up to MaxHedges.
 func WithoutBudget() Option { return func(c *config) { c.noBudget = true } }
+
+// WithMaxPushback caps how long a server's pushback (Retry-After, a positive
+// grpc-retry-pushback-ms) postpones the next hedge, as retry's maximum
+// backoff caps it for retries: 1ms..1h, default 10s. A pushback of hours
+// would otherwise hold a caller without a deadline that long.
+func WithMaxPushback(d time.Duration) Option { return func(c *config) { c.maxPushback = d } }
 
 // WithClock makes the hedge time its delays and latencies on c. For tests
 // (clock.NewFake); default clock.Real().

@@ -133,3 +133,44 @@ func TestUnsafeCallReported(t *testing.T) {
 	require.Error(t, p.Run(ctx, func(context.Context) error { return paved.Permanent(errUnavailable) }))
 	assert.Len(t, events.Events(telemetry.EventUnsafeToRepeat), 1)
 }
+
+// A pushback longer than MaxPushback postpones the next hedge by
+// MaxPushback only: a Retry-After of a day must not hold the caller a day.
+func TestPushbackCapped(t *testing.T) {
+	fake := &resetClock{Fake: clock.NewFake(epoch), resets: make(chan time.Duration, 4)}
+	p := paved.New("t", hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithMaxPushback(2*time.Second), hedge.WithClock(fake)))
+	done := make(chan error, 1)
+	go func() {
+		done <- p.Run(context.Background(), func(ctx context.Context) error {
+			if paved.AttemptFrom(ctx).Number() == 1 {
+				return pushback{24 * time.Hour}
+			}
+			return nil
+		})
+	}()
+	assert.Equal(t, 2*time.Second, <-fake.resets)
+	fake.Advance(2 * time.Second)
+	require.NoError(t, <-done)
+	_, err := hedge.New(hedge.WithMaxPushback(0))
+	assert.EqualError(t, err, "hedge: MaxPushback must be 1ms..1h, got 0s")
+}
+
+// A hedge that never left the process (its connection refused) says nothing
+// of the dependency: the last real answer stays the call's result.
+func TestUnsentHedgeKeepsTheLastRealAnswer(t *testing.T) {
+	p := paved.New("t", hedge.MustNew(hedge.WithDelay(time.Hour), hedge.WithClock(clock.NewFake(epoch))))
+	call, err := p.Execute(context.Background(), func(ctx context.Context) error {
+		a := paved.AttemptFrom(ctx)
+		if a.Number() == 1 {
+			a.SetResult("503 response", func(any) { t.Error("the last real answer was discarded") })
+			return errUnavailable
+		}
+		a.MarkUnsent()
+		return errors.New("connect: connection refused")
+	})
+	require.ErrorIs(t, err, errUnavailable)
+	v, ok := call.Final().Result()
+	require.True(t, ok)
+	assert.Equal(t, "503 response", v)
+	call.Final().Release()
+}

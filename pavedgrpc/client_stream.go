@@ -61,7 +61,9 @@ func StreamClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamClien
 				// A stream whose creation failed never reached a server: grpc
 				// returns from NewStream with an error only before a transport
 				// carried it (the peer check says so for streams too).
-				e.unsent = unrepeatable && sa.callVars.unsent(err)
+				if e.unsent = unrepeatable && sa.callVars.unsent(err); e.unsent {
+					paved.AttemptFrom(ctx).MarkUnsent()
+				}
 				return e
 			}
 			sa.ClientStream, sa.cancel = cs, cancel

@@ -126,7 +126,9 @@ func sendUnary(ctx context.Context) error {
 	a.SetResult(r, nil)
 	if err != nil {
 		e := newStatusError(err, r.trailer)
-		e.unsent = unrepeatable && r.callVars.unsent(err)
+		if e.unsent = unrepeatable && r.callVars.unsent(err); e.unsent {
+			a.MarkUnsent()
+		}
 		return e
 	}
 	return nil

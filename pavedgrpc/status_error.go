@@ -54,9 +54,10 @@ func (e *StatusError) Outcome() paved.Outcome {
 	return codeOutcome(c)
 }
 
-// Unsent reports whether no connection carried the attempt (the channel
-// could not connect): such an RPC never reached a server, and retry may
-// repeat it whatever its method (paved.IsUnsent).
+// Unsent reports whether no connection carried the RPC (the channel could
+// not connect), so no server saw it. It is told only for calls sent once,
+// whose attempt the interceptor then marks unsent
+// (paved.Attempt.MarkUnsent) for retry to repeat whatever the method.
 func (e *StatusError) Unsent() bool { return e.unsent }
 
 // Timeout reports whether the status is DEADLINE_EXCEEDED, as net.Error's

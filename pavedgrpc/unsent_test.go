@@ -37,26 +37,35 @@ func TestUnsentWhenNoConnectionCarriedTheRPC(t *testing.T) {
 
 	var got error
 	var call *paved.Call
-	p := paved.New("unsent", observe(func(c *paved.Call, err error) { call, got = c, err }))
+	var unsent bool
+	p := paved.New("unsent", paved.MiddlewareFunc(func(next paved.Op) paved.Op {
+		return func(ctx context.Context) error {
+			got = next(ctx)
+			call, unsent = paved.CallFrom(ctx), paved.AttemptFrom(ctx).Unsent()
+			return got
+		}
+	}))
 	client := dial(t, closed, pavedgrpc.DialOptions(p)...)
 	_, err = client.UnaryCall(context.Background(), &testgrpc.SimpleRequest{})
 	require.Equal(t, codes.Unavailable, statusCode(err))
 	assert.False(t, call.SafeToRepeat(), "the interop method is not declared repeatable")
-	assert.True(t, paved.IsUnsent(got), "connection refused: %v", got)
-	assert.True(t, paved.IsUnsent(err), "the caller's error says so too")
+	assert.True(t, unsent, "connection refused: %v", got)
+	var se *pavedgrpc.StatusError
+	require.ErrorAs(t, err, &se)
+	assert.True(t, se.Unsent(), "the caller's error says so too")
 
 	got = nil
 	_, err = dialConn(t, closed, pavedgrpc.DialOptions(p)...).NewStream(context.Background(),
 		&grpc.StreamDesc{ServerStreams: true}, testgrpc.TestService_StreamingOutputCall_FullMethodName)
 	require.Equal(t, codes.Unavailable, statusCode(err))
-	assert.True(t, paved.IsUnsent(got), "stream creation refused: %v", got)
+	assert.True(t, unsent, "stream creation refused: %v", got)
 
 	svc := &testService{script: []reply{{code: codes.Unavailable}}}
 	addr := startServer(t, svc)
 	client = dial(t, addr, pavedgrpc.DialOptions(p)...)
 	_, err = client.UnaryCall(context.Background(), &testgrpc.SimpleRequest{})
 	require.Equal(t, codes.Unavailable, statusCode(err))
-	assert.False(t, paved.IsUnsent(got), "the server answered: %v", got)
+	assert.False(t, unsent, "the server answered: %v", got)
 }
 
 // UNAVAILABLE with a pushback delay is a server shedding load and saying when

@@ -95,7 +95,7 @@ func TestFailureBodiesBufferedForTheNextAttempt(t *testing.T) {
 }
 
 // A connection that could not be made means the request never left: the
-// error is marked paved.Unsent, so a retry may repeat even a POST without an
+// attempt is marked unsent, so a retry may repeat even a POST without an
 // Idempotency-Key. A failure after the request may have been sent is not.
 func TestDialFailuresAreUnsent(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -104,18 +104,25 @@ func TestDialFailuresAreUnsent(t *testing.T) {
 	require.NoError(t, l.Close()) // nothing listens there now: connection refused
 
 	var got error
-	p := paved.New("unsent", observe(func(_ *paved.Call, err error) { got = err }))
+	var unsent bool
+	p := paved.New("unsent", paved.MiddlewareFunc(func(next paved.Op) paved.Op {
+		return func(ctx context.Context) error {
+			got = next(ctx)
+			unsent = paved.AttemptFrom(ctx).Unsent()
+			return got
+		}
+	}))
 	client := &http.Client{Transport: pavedhttp.NewTransport(p, newBase(t))}
 	_, err = client.Post(closed+"/orders", "application/json", strings.NewReader(`{}`))
 	require.Error(t, err)
-	assert.True(t, paved.IsUnsent(got), "connection refused: %v", got)
+	assert.True(t, unsent, "connection refused: %v", got)
 	var op *net.OpError
 	assert.True(t, errors.As(err, &op), "the caller still sees the *net.OpError")
 
 	// DNS: a name that cannot resolve (.invalid is reserved, RFC 2606).
 	_, err = client.Get("http://paved-test.invalid/")
 	require.Error(t, err)
-	assert.True(t, paved.IsUnsent(got), "DNS failure: %v", got)
+	assert.True(t, unsent, "DNS failure: %v", got)
 
 	// Reset after the request was written: it may have been processed.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -125,13 +132,13 @@ func TestDialFailuresAreUnsent(t *testing.T) {
 	t.Cleanup(srv.Close)
 	_, err = client.Post(srv.URL, "application/json", strings.NewReader(`{}`))
 	require.Error(t, err)
-	assert.False(t, paved.IsUnsent(got), "a request that reached the server: %v", got)
+	assert.False(t, unsent, "a request that reached the server: %v", got)
 
 	// A body that cannot be replayed cannot be sent again either.
 	req, _ := http.NewRequest(http.MethodPost, closed, io.NopCloser(strings.NewReader("x")))
 	_, err = client.Do(req)
 	require.Error(t, err)
-	assert.False(t, paved.IsUnsent(got), "no GetBody: never marked for a repeat")
+	assert.False(t, unsent, "no GetBody: never marked for a repeat")
 }
 
 // Every call that may not be repeated freely says why, for the event retry

@@ -26,14 +26,16 @@
 //     when they decline to repeat it;
 //   - requests never sent: an attempt whose connection could not be made (a
 //     *net.OpError from dialing: refused, no route, a dial timeout; a
-//     *net.DNSError) never reached a server, so its error is marked
-//     paved.Unsent and retry repeats even a keyless POST (docs/reference.md,
-//     "Transparent retries"), if its body can be replayed;
+//     *net.DNSError) never reached a server, so its attempt is marked unsent
+//     (paved.Attempt.MarkUnsent) and retry repeats even a keyless POST
+//     (docs/reference.md, "Transparent retries"), if its body can be
+//     replayed;
 //   - the response lifecycle: discarded responses are drained (at most 64 KiB)
 //     and closed so connections are reused; a failure response (400 and
 //     above) of a call that may be repeated has its body read into memory at
-//     once (up to 64 KiB; a larger one is left streaming), so its connection
-//     serves the next attempt while the response stays the call's answer; the
+//     once (up to 64 KiB), so its connection serves the next attempt while the
+//     response stays the call's answer (a larger body is left streaming, and
+//     holds its connection until a later attempt answers in its place); the
 //     final response is returned as a response, even a 503 after the last
 //     attempt; the winning attempt's context lives until its body is closed;
 //   - telemetry: the pipeline's span is the logical call; each attempt is an

@@ -180,12 +180,14 @@ type roundTrip struct {
 // into a *StatusError so every policy sees its outcome. With
 // WithDeadlineHeader, the copy carries the attempt's remaining time.
 //
-// A failure that happened before the request left (the connection could not
-// be made) is marked paved.Unsent, so a retry may repeat even a POST without
-// an Idempotency-Key: no server saw it. A failure response of a call that may
+// An attempt that failed before the request left (the connection could not
+// be made) is marked unsent (paved.Attempt.MarkUnsent), so a retry may
+// repeat even a POST without an Idempotency-Key: no server saw it. A failure response of a call that may
 // be repeated has its body read into memory (up to 64 KiB) and its
 // connection freed at once, so the response can stay the call's answer while
-// the next attempt runs, without holding a connection.
+// the next attempt runs, without holding a connection. A larger body is left
+// unread: that response keeps its connection until a later attempt answers
+// in its place.
 func sendAttempt(ctx context.Context) error {
 	a := paved.AttemptFrom(ctx)
 	c := a.Call()
@@ -207,7 +209,7 @@ func sendAttempt(ctx context.Context) error {
 	resp, err := rt.next.RoundTrip(r)
 	if err != nil {
 		if neverSent(err) && replayable(rt.req) {
-			return paved.Unsent(err)
+			a.MarkUnsent()
 		}
 		return err
 	}

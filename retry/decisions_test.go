@@ -77,19 +77,25 @@ func TestUnsafeCallDeclinedWithReason(t *testing.T) {
 	assert.Len(t, events.Events(telemetry.EventUnsafeToRepeat), 2)
 }
 
-// An attempt that never left the process (paved.Unsent: the connection was
+// refusedConn is an attempt whose connection was refused: it marks itself
+// unsent, as the adapters do.
+func refusedConn(ctx context.Context) error {
+	paved.AttemptFrom(ctx).MarkUnsent()
+	return &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+}
+
+// An attempt that never left the process (marked unsent: the connection was
 // refused) is retried whatever the call's repeatability; once an attempt
 // reaches the dependency and fails, an unsafe call stops.
 func TestUnsentRetriedWhateverRepeatability(t *testing.T) {
-	refused := paved.Unsent(&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")})
 	ctx := paved.WithCallInfo(context.Background(), paved.CallInfo{Unrepeatable: true})
 	p := paved.New("t", noWait(retry.WithMaxAttempts(5)))
 
 	n := 0
-	err := p.Run(ctx, func(context.Context) error {
+	err := p.Run(ctx, func(ctx context.Context) error {
 		n++
 		if n < 3 {
-			return refused
+			return refusedConn(ctx)
 		}
 		return nil
 	})
@@ -97,10 +103,10 @@ func TestUnsentRetriedWhateverRepeatability(t *testing.T) {
 	assert.Equal(t, 3, n, "two refused connections, then sent once")
 
 	n = 0
-	err = p.Run(ctx, func(context.Context) error {
+	err = p.Run(ctx, func(ctx context.Context) error {
 		n++
 		if n == 1 {
-			return refused
+			return refusedConn(ctx)
 		}
 		return errUnavailable // reached the server: never again
 	})
@@ -136,4 +142,40 @@ func TestExhaustedErrorTimeoutAndType(t *testing.T) {
 	err = p.Run(context.Background(), func(context.Context) error { return fmt.Errorf("get: %w", context.DeadlineExceeded) })
 	require.ErrorAs(t, err, &ex)
 	assert.True(t, ex.Timeout())
+}
+
+// An unsent later attempt says nothing of the dependency: the last real
+// answer (a 503 response) stays the call's result, and the caller gets it.
+func TestUnsentAttemptNeverReplacesTheLastAnswer(t *testing.T) {
+	p := paved.New("t", noWait())
+	call, err := p.Execute(context.Background(), func(ctx context.Context) error {
+		a := paved.AttemptFrom(ctx)
+		if a.Number() == 1 {
+			a.SetResult("503 response", func(any) { t.Error("the last real answer was discarded") })
+			return errUnavailable
+		}
+		return refusedConn(ctx)
+	})
+	var ex *retry.ExhaustedError
+	require.ErrorAs(t, err, &ex)
+	assert.Equal(t, retry.ReasonMaxAttempts, ex.Reason)
+	assert.Same(t, errUnavailable, ex.Last, "the answer the dependency gave")
+	v, ok := call.Final().Result()
+	require.True(t, ok)
+	assert.Equal(t, "503 response", v)
+	call.Final().Release()
+}
+
+// An unsent attempt of a call outside the pipeline that marked it does not
+// make the outer call repeatable: the mark is the inner attempt's.
+func TestUnsentMarkDoesNotLeakIntoAnOuterPipeline(t *testing.T) {
+	inner := paved.New("inner", noWait(retry.WithMaxAttempts(1)))
+	outer := paved.New("outer", noWait())
+	ctx := paved.WithCallInfo(context.Background(), paved.CallInfo{Unrepeatable: true})
+	sideEffects := 0
+	_ = outer.Run(ctx, func(ctx context.Context) error {
+		sideEffects++ // a POST that reached its server
+		return inner.Run(ctx, refusedConn)
+	})
+	assert.Equal(t, 1, sideEffects, "an unrepeatable call ran twice")
 }

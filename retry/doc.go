@@ -6,8 +6,8 @@
 // paved.OutcomeOverload (by the call's classifier), and only calls that are
 // safe to repeat (paved.Call.SafeToRepeat: a POST without an Idempotency-Key
 // is sent once), unless the failed attempt never left the process
-// (paved.IsUnsent: the connection could not be made), which is repeated
-// whatever the call. Declining to repeat an unsafe call is an
+// (paved.Attempt.Unsent: the connection could not be made), which is
+// repeated whatever the call. Declining to repeat an unsafe call is an
 // unsafe_to_repeat event that says why (paved.Call.UnsafeReason). Our own
 // refusals (paved.OutcomeRejected: breaker open, bulkhead full, rate limited)
 // are never retried, nor are Permanent, Fault or Canceled outcomes; such an

@@ -27,7 +27,7 @@ const (
 	// call ends with the last answer the dependency gave.
 	ReasonRefused
 	// ReasonUnsafe: an attempt that was repeated because it never reached the
-	// dependency (paved.Unsent) then reached it and failed, and the call is
+	// dependency (paved.Attempt.Unsent) then reached it and failed, and the call is
 	// not safe to send again.
 	ReasonUnsafe
 )

@@ -103,61 +103,74 @@ type attempt struct {
 	charged bool // receipt holds tokens to give back
 }
 
+// unsent reports whether the attempt never left the process
+// (paved.Attempt.MarkUnsent).
+func (at *attempt) unsent() bool { return at.a != nil && at.a.Unsent() }
+
 // retry is the slow path, entered after attempt 1 failed with err.
 //
 // The last attempt that reached the dependency (its real answer, such as an
-// HTTP 503 response) stays the call's result until a later attempt answers in
-// its place: a later attempt refused by our own policies (a breaker that
-// opened meanwhile) ends the call with that last real answer, never with a
-// bare refusal.
+// HTTP 503 response) stays the call's result until a later attempt that also
+// reached it answers in its place. A later attempt that did not reach it —
+// refused by our own policies (a breaker that opened meanwhile), or unsent
+// (the connection could not be made) — never replaces it: a refusal ends the
+// call with that last real answer, and an unsent failure is retried on,
+// keeping it.
 func (w *wrapped) retry(ctx context.Context, err error) error {
 	call := paved.CallFrom(ctx)
 	cfg := w.cfg
 	cur := attempt{a: paved.AttemptFrom(ctx), err: err}
-	var prev attempt // the last real answer before cur; a == nil and err == nil: none
+	// answer is the call's result so far: the last attempt that reached the
+	// dependency, else the latest attempt. err == nil: none yet.
+	var answer attempt
 	var lastDelay time.Duration
 	for n := 1; ; n++ { // n: attempts made so far; cur is attempt n
 		o := classify(call, cur.err)
-		if o == paved.OutcomeRejected && prev.err != nil {
+		rejected := o == paved.OutcomeRejected
+		switch {
+		case answer.err != nil && rejected:
 			// Our own policy refused attempt n before it reached the
 			// dependency: it cost the dependency nothing, and the call ends
 			// with the last real answer.
 			w.refund(&cur)
 			discard(cur.a)
-			return w.exhausted(ctx, call, prev.a, n, ReasonRefused, prev.err)
+			return w.exhausted(ctx, call, answer.a, n, ReasonRefused, answer.err)
+		case answer.err != nil && cur.unsent() && !answer.unsent():
+			discard(cur.a) // it said nothing of the dependency: the answer stands
+		default:
+			if answer.err != nil {
+				discard(answer.a) // cur answers in its place
+			}
+			answer = cur
 		}
-		if n > 1 {
-			discard(prev.a) // cur answered in its place
-		}
-		prev = cur
 		if !o.Retryable() {
 			if answered(o) {
 				w.refund(&cur)
 				w.earn()
 			}
-			return w.finish(call, cur.a, n, cur.err)
+			return w.finish(call, answer.a, n, answer.err)
 		}
-		if call != nil && !call.SafeToRepeat() && !paved.IsUnsent(cur.err) {
+		if call != nil && !call.SafeToRepeat() && !cur.unsent() {
 			if n < cfg.maxAttempts {
 				w.declined(ctx, call, n)
 			}
 			if n == 1 {
 				return cur.err
 			}
-			return w.exhausted(ctx, call, cur.a, n, ReasonUnsafe, cur.err)
+			return w.exhausted(ctx, call, answer.a, n, ReasonUnsafe, answer.err)
 		}
 		if n >= cfg.maxAttempts {
-			return w.exhausted(ctx, call, cur.a, n, ReasonMaxAttempts, cur.err)
+			return w.exhausted(ctx, call, answer.a, n, ReasonMaxAttempts, answer.err)
 		}
 		delay := w.delay(n, lastDelay)
 		if push, ok := paved.RetryAfter(cur.err); ok {
 			if push < 0 {
-				return w.exhausted(ctx, call, cur.a, n, ReasonPushback, cur.err)
+				return w.exhausted(ctx, call, answer.a, n, ReasonPushback, answer.err)
 			}
 			delay = min(push, cfg.max) // the server knows best, within our max
 		}
 		if dl, ok := ctx.Deadline(); ok && dl.Sub(cfg.clock.Now()) < delay+cfg.minAttempt {
-			return w.exhausted(ctx, call, cur.a, n, ReasonDeadline, cur.err)
+			return w.exhausted(ctx, call, answer.a, n, ReasonDeadline, answer.err)
 		}
 		// The budget is taken before the wait, so calls waiting at once can
 		// never overspend it (which would discard a result and then give up),
@@ -171,13 +184,13 @@ func (w *wrapped) retry(ctx context.Context, err error) error {
 			}
 			r, ok := w.budget.Reserve(cost)
 			if !ok {
-				return w.exhausted(ctx, call, cur.a, n, ReasonBudget, cur.err)
+				return w.exhausted(ctx, call, answer.a, n, ReasonBudget, answer.err)
 			}
 			next.receipt, next.charged = r, true
 		}
 		if serr := clock.Sleep(ctx, cfg.clock, delay); serr != nil {
 			w.refund(&next)
-			discard(cur.a) // the caller gave up: the call's result is its error
+			discard(answer.a) // the caller gave up: the call's result is its error
 			return serr
 		}
 		paved.Emit(ctx, telemetry.Event{Name: telemetry.EventRetry, Policy: "retry", Attempt: n + 1, Delay: delay, Err: cur.err})
@@ -190,7 +203,7 @@ func (w *wrapped) retry(ctx context.Context, err error) error {
 		if next.err == nil {
 			w.refund(&next)
 			w.earn()
-			discard(cur.a)
+			discard(answer.a)
 			return w.finish(call, next.a, n+1, nil)
 		}
 		cur = next
@@ -242,7 +255,8 @@ func (w *wrapped) delay(n int, prev time.Duration) time.Duration {
 	return backoff.Delay(cfg.jitter, cfg.base, cfg.max, n, prev, cfg.rand)
 }
 
-// finish ends a call with err from attempt a, the n-th, as its result.
+// finish ends a call with err from attempt a (the n-th, or the last real
+// answer before it) as its result.
 func (w *wrapped) finish(call *paved.Call, a *paved.Attempt, n int, err error) error {
 	if call != nil && n > 1 {
 		call.SetFinal(a)

@@ -120,6 +120,8 @@ func (b *Budget) add(n int64) {
 type Receipt struct {
 	n     int64 // tokens taken, in 1/unit tokens
 	floor bool  // the floor allowed it instead
+	// The floor's next slot before and after this reservation took it.
+	floorPrev, floorNext int64
 }
 
 // Reserve asks for one extra attempt costing cost tokens (>= 1), and counts
@@ -127,8 +129,8 @@ type Receipt struct {
 // tokens. It reserves before the attempt waits its backoff, so attempts
 // waiting at once can never overspend.
 func (b *Budget) Reserve(cost int) (Receipt, bool) {
-	if b.floor() {
-		return Receipt{floor: true}, true
+	if prev, next, ok := b.floor(); ok {
+		return Receipt{floor: true, floorPrev: prev, floorNext: next}, true
 	}
 	n := int64(max(cost, 1)) * unit
 	for {
@@ -143,30 +145,31 @@ func (b *Budget) Reserve(cost int) (Receipt, bool) {
 }
 
 // floor takes the floor's slot if it is due: one extra attempt per interval,
-// never saved up while unused.
-func (b *Budget) floor() bool {
+// never saved up while unused. It returns the next slot before and after.
+func (b *Budget) floor() (prev, next int64, ok bool) {
 	if b.interval == 0 {
-		return false
+		return 0, 0, false
 	}
 	now := int64(b.clock.Since(b.origin))
 	for {
-		next := b.floorNext.Load()
-		if next > now {
-			return false
+		prev = b.floorNext.Load()
+		if prev > now {
+			return 0, 0, false
 		}
-		if b.floorNext.CompareAndSwap(next, now+b.interval) {
-			return true
+		if next = now + b.interval; b.floorNext.CompareAndSwap(prev, next) {
+			return prev, next, true
 		}
 	}
 }
 
 // Refund gives back what r took: the attempt succeeded, was refused by our
 // own policies before it reached the dependency, or never started. A floor
-// attempt gives back one token to the bucket, since its slot has passed.
-// Nothing goes past Capacity.
+// attempt gives its slot back if no other attempt has taken the next one
+// since; it never turns into tokens, so in an outage nothing but answered
+// calls fills the bucket. Nothing goes past Capacity.
 func (b *Budget) Refund(r Receipt) {
 	if r.floor {
-		b.add(unit)
+		b.floorNext.CompareAndSwap(r.floorNext, r.floorPrev)
 		return
 	}
 	b.add(r.n)

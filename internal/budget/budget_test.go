@@ -126,6 +126,31 @@ func TestFloorIsARate(t *testing.T) {
 	assert.Equal(t, 20, allowed)
 }
 
+// A floor attempt given back frees its slot, and adds no token: in an outage
+// refunds (refusals, abandoned waits) never fill the bucket.
+func TestFloorRefund(t *testing.T) {
+	fake := clock.NewFake(epoch)
+	b := budget.New(budget.Config{Ratio: 0, Capacity: 1, MinPerSecond: 1}, fake)
+	_, ok := b.Reserve(1) // the saved token goes last: this is the floor's slot
+	require.True(t, ok)
+	r, ok := b.Reserve(1)
+	require.True(t, ok, "the saved token")
+	_, ok = b.Reserve(1)
+	require.False(t, ok)
+
+	fake.Advance(time.Second)
+	floor, ok := b.Reserve(1)
+	require.True(t, ok, "the next floor slot")
+	b.Refund(floor)
+	_, ok = b.Reserve(1)
+	assert.True(t, ok, "the slot given back is usable again")
+	_, ok = b.Reserve(1)
+	assert.False(t, ok)
+	assert.Equal(t, 0.0, b.Tokens(), "a floor refund adds no token")
+	b.Refund(r)
+	assert.Equal(t, 1.0, b.Tokens(), "a token refund does")
+}
+
 // Under concurrency the bound holds exactly: never more attempts than tokens.
 func TestConcurrentReservesNeverOverspend(t *testing.T) {
 	b := budget.New(budget.Config{Ratio: 0.5, Capacity: 100}, clock.NewFake(epoch))
