@@ -37,10 +37,10 @@
 // hedged.
 //
 // Hedges spend a budget as retries do (docs/reference.md, "Retry budgets"): a
-// bucket of 100 tokens, full at the start, that every answered call refills
+// bucket of 20 tokens, full at the start, that every answered call refills
 // by 0.1; each hedge takes one. A hedge is an extra request whichever attempt
-// wins, so a hedge on delay is never refunded; a hedge started at once after
-// a failure is a retry, and gives its token back when it answers, as does a
+// wins, so a hedge on delay always costs its token; a hedge started at once
+// after a failure is a retry, and costs nothing when it answers, nor does a
 // hedge our own policies refused. One hedge per second is always allowed.
 //
 // Each attempt runs in its own goroutine with its own cancelable context, so a
@@ -63,7 +63,7 @@
 // decides the call, and only its own goroutine otherwise.
 //
 // Defaults: adaptive delay p95 with 100 samples minimum and a 100ms
-// fallback; MaxHedges 1 (1..4); budget ratio 0.1, capacity 100,
+// fallback; MaxHedges 1 (1..4); budget ratio 0.1, capacity 20,
 // min_per_second 1. Hedging
 // takes the place of retry in a pipeline (docs/design.md, "The order of a paved
 // pipeline"). Each hedge is a hedge event with its delay.

@@ -101,9 +101,9 @@ type attempt struct {
 	cancel  context.CancelFunc
 	start   time.Time
 	done    bool
-	receipt budget.Receipt // what the hedge took from the budget
-	charged bool           // receipt holds tokens to give back
-	retry   bool           // started at once after a failure: a retry, refunded if it answers
+	ticket  budget.Ticket // what the budget granted the hedge
+	pending bool          // ticket granted, not yet settled
+	retry   bool          // started at once after a failure: a retry, free if it answers
 }
 
 func (w *wrapped) run(ctx context.Context) error {
@@ -174,7 +174,7 @@ type hedged struct {
 func (h *hedged) run() error {
 	cfg := h.w.cfg
 	maxN := 1 + cfg.maxHedges
-	h.start(paved.AttemptFrom(h.ctx), h.ctx, budget.Receipt{}, false, false)
+	h.start(paved.AttemptFrom(h.ctx), h.ctx, budget.Ticket{}, false, false)
 	delay := h.w.delay()
 	timer := cfg.clock.NewTimer(delay)
 	defer timer.Stop()
@@ -200,6 +200,7 @@ func (h *hedged) run() error {
 				h.raise(r)
 			}
 			o := h.call.Classify(r.err)
+			h.settle(r.i, o)
 			if answered(o) && h.w.latency != nil {
 				h.w.latency.Record(r.end.Sub(h.attempts[r.i].start))
 			}
@@ -209,10 +210,8 @@ func (h *hedged) run() error {
 				// system is saturated, so hedge no more, and let the attempts
 				// still running answer. Canceling them would turn a slow
 				// success into a failure just when load is highest. The
-				// refused attempt cost the dependency nothing: its budget
-				// comes back.
+				// refused attempt cost the dependency nothing, nor the budget.
 				noMore = true
-				h.refund(r.i)
 				h.attempts[r.i].a.Discard()
 				if h.pending > 0 {
 					continue
@@ -224,9 +223,6 @@ func (h *hedged) run() error {
 			}
 			if !o.Retryable() { // a success, or an answer another attempt cannot improve
 				if answered(o) {
-					if h.attempts[r.i].retry {
-						h.refund(r.i)
-					}
 					h.earn()
 				}
 				return h.commit(r)
@@ -261,10 +257,10 @@ func (h *hedged) run() error {
 					if h.pending == 0 {
 						continue
 					}
-				} else if rcpt, charged, ok := h.allow(); ok {
+				} else if t, granted, ok := h.allow(); ok {
 					// A transient failure: the next hedge starts at once
 					// (gRFC A6), as a retry of this one.
-					h.hedge(0, r.err, rcpt, charged, true)
+					h.hedge(0, r.err, t, granted, true)
 					timer.Reset(delay)
 					continue
 				} else {
@@ -279,7 +275,7 @@ func (h *hedged) run() error {
 				timer.Reset(wait)
 				continue
 			}
-			rcpt, charged, ok := h.allow()
+			t, granted, ok := h.allow()
 			if !ok {
 				noMore = true
 				if h.pending == 0 && hasLast {
@@ -287,7 +283,7 @@ func (h *hedged) run() error {
 				}
 				continue
 			}
-			h.hedge(delay, nil, rcpt, charged, hasLast && h.pending == 0)
+			h.hedge(delay, nil, t, granted, hasLast && h.pending == 0)
 			if len(h.attempts) < maxN {
 				timer.Reset(delay)
 			}
@@ -298,20 +294,31 @@ func (h *hedged) run() error {
 	}
 }
 
-// allow takes one hedge from the budget.
-func (h *hedged) allow() (r budget.Receipt, charged, ok bool) {
+// allow asks the budget for one hedge.
+func (h *hedged) allow() (t budget.Ticket, granted, ok bool) {
 	if h.w.budget == nil {
-		return budget.Receipt{}, false, true
+		return budget.Ticket{}, false, true
 	}
-	r, ok = h.w.budget.Reserve(1)
-	return r, ok, ok
+	t, ok = h.w.budget.Allow(1)
+	return t, ok, ok
 }
 
-// refund gives back what attempt i took from the budget, once.
-func (h *hedged) refund(i int) {
-	if at := &h.attempts[i]; at.charged {
-		at.charged = false
-		h.w.budget.Refund(at.receipt)
+// settle pays for hedge i by its outcome o, once: nothing if our own policy
+// refused it (it never reached the dependency) or if it was a retry that
+// answered; its cost otherwise, since a hedge on delay is an extra request
+// whichever attempt wins.
+func (h *hedged) settle(i int, o paved.Outcome) {
+	at := &h.attempts[i]
+	if !at.pending {
+		return
+	}
+	at.pending = false
+	switch {
+	case o == paved.OutcomeRejected:
+		h.w.budget.Cancel(at.ticket)
+	case at.retry && answered(o):
+	default:
+		h.w.budget.Spend(at.ticket)
 	}
 }
 
@@ -322,17 +329,17 @@ func (h *hedged) earn() {
 }
 
 // hedge starts another attempt and reports it.
-func (h *hedged) hedge(delay time.Duration, cause error, r budget.Receipt, charged, retry bool) {
+func (h *hedged) hedge(delay time.Duration, cause error, t budget.Ticket, granted, retry bool) {
 	actx, a := h.call.NewAttempt(h.ctx)
 	paved.Emit(h.ctx, telemetry.Event{Name: telemetry.EventHedge, Policy: "hedge", Attempt: a.Number(), Delay: delay, Err: cause})
-	h.start(a, actx, r, charged, retry)
+	h.start(a, actx, t, granted, retry)
 }
 
 // start runs an attempt in its own goroutine with its own cancelable context.
-func (h *hedged) start(a *paved.Attempt, actx context.Context, r budget.Receipt, charged, retry bool) {
+func (h *hedged) start(a *paved.Attempt, actx context.Context, t budget.Ticket, granted, retry bool) {
 	actx, cancel := context.WithCancel(actx)
 	i := len(h.attempts)
-	h.attempts = append(h.attempts, attempt{a: a, cancel: cancel, start: h.w.cfg.clock.Now(), receipt: r, charged: charged, retry: retry})
+	h.attempts = append(h.attempts, attempt{a: a, cancel: cancel, start: h.w.cfg.clock.Now(), ticket: t, pending: granted, retry: retry})
 	h.pending++
 	clk, next, results, over := h.w.cfg.clock, h.w.next, h.results, h.over
 	go func() {
@@ -440,6 +447,9 @@ func (h *hedged) cancelAll(keep int) {
 			at.cancel()
 			continue
 		}
+		// A loser still running was sent: the dependency pays for it, so
+		// the budget does.
+		h.settle(i, paved.OutcomeCanceled)
 		at.cancel()
 		at.a.Discard()
 		if h.w.latency != nil {

@@ -96,7 +96,7 @@ func WithBudget(ratio, minPerSecond float64) Option {
 }
 
 // WithBudgetCapacity sets how many hedges the budget saves up, and starts
-// with: 1..1000000, default 100.
+// with: 1..1000000, default 20.
 func WithBudgetCapacity(hedges float64) Option {
 	return func(c *config) {
 		c.noBudget = false

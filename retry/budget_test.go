@@ -87,3 +87,22 @@ func TestRetryAfterTimeoutCostsTwo(t *testing.T) {
 	}
 	assert.Equal(t, int64(10+2), attempts.Load(), "4 tokens buy 2 retries after timeouts")
 }
+
+// Useful retries are free at any throughput: with 5 tokens saved, 50 calls
+// whose retries all wait and run at the same time all succeed, since a
+// retry's cost is paid only if it fails, never held while it is in flight.
+func TestRetriesInFlightHoldNoTokens(t *testing.T) {
+	fake := clock.NewFake(epoch)
+	p := paved.New("t", retry.MustNew(retry.WithClock(fake), retry.WithBudget(0, 0), retry.WithBudgetCapacity(5),
+		retry.WithBackoffFunc(func(int, time.Duration) time.Duration { return time.Second })))
+	const calls = 50
+	errs := make(chan error, calls)
+	for range calls {
+		go func() { errs <- p.Run(context.Background(), flaky) }()
+	}
+	fake.BlockUntil(calls) // every retry is waiting its backoff at once
+	fake.Advance(time.Second)
+	for range calls {
+		assert.NoError(t, <-errs)
+	}
+}

@@ -26,24 +26,24 @@
 // tokens, one per pipeline, that starts full:
 //
 //   - every call the dependency answers (a success, or a Permanent answer)
-//     earns 0.2 tokens, up to the capacity of 100;
-//   - a retry takes 1 token before it waits (2 after an attempt that timed
-//     out, which held the dependency's resources the longest), and is not
-//     made when the bucket has too few;
-//   - a retry that succeeds, or that our own policies refused before it
-//     reached the dependency, or whose wait the caller gave up on, gives its
-//     tokens back;
+//     earns 0.2 tokens, up to the capacity of 20;
+//   - a retry is made while the bucket holds its cost, 1 token (2 after an
+//     attempt that timed out, which held the dependency's resources the
+//     longest), and the cost is taken only if the retry fails: one that
+//     succeeds, that our own policies refused before it reached the
+//     dependency, or whose wait the caller gave up on costs nothing;
 //   - besides the tokens, one retry per second is always allowed, spread
 //     evenly (never saved up into a burst), for callers too quiet to earn.
 //
 // So a dependency failing 30% of attempts at random keeps every useful retry
-// (the successful ones cost nothing in the end; the failed ones, 0.12 per
-// call, are well within the 0.19 a call earns), while in a full outage nothing is
-// earned: after the 100 saved tokens, retries stop but for the floor of one
-// a second — at 100 calls a second, 1% extra load. The AWS SDKs' standard
-// retry mode (500 tokens, a retry costs 5 or 10 after a timeout, a success
-// refunds 1, a successful retry its cost), gRPC's retry throttling and
-// Finagle's RetryBudget are the anchors. WithBudget and WithBudgetCapacity
+// (the successful ones cost nothing; the failed ones, 0.12 per call, are well
+// within the 0.19 a call earns), at any throughput: a retry's cost is not held
+// while it waits and runs. In a full outage nothing is earned: after the 20
+// saved tokens and the retries already in flight when they ran out, retries
+// stop but for the floor of one a second — at 100 calls a second, 1% extra
+// load. The AWS SDKs' standard retry mode (500 tokens, a retry costs 5 or 10
+// after a timeout, a success refunds 1, a successful retry its cost), gRPC's
+// retry throttling and Finagle's RetryBudget are the anchors. WithBudget and WithBudgetCapacity
 // change the numbers; WithoutBudget turns the budget off. The success path
 // costs one atomic load while the bucket is full and no allocation
 // (BenchmarkRetrySuccess).
@@ -68,7 +68,7 @@
 // the 503 response — with Reason "refused", never a bare refusal.
 //
 // Defaults: MaxAttempts 3 (1..10), backoff base 100ms and max 10s,
-// JitterFull, budget ratio 0.2, capacity 100, min_per_second 1, minimum
+// JitterFull, budget ratio 0.2, capacity 20, min_per_second 1, minimum
 // attempt time 1ms. Place it outside the per-attempt timeout and breaker and
 // inside the total timeout (docs/design.md, "The order of a paved pipeline").
 package retry

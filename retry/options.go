@@ -115,7 +115,7 @@ func WithBudget(ratio, minPerSecond float64) Option {
 }
 
 // WithBudgetCapacity sets how many retries the budget saves up, and starts
-// with: 1..1000000, default 100. It is how many retries a sudden outage gets
+// with: 1..1000000, default 20. It is how many failed retries a sudden outage gets
 // before only the floor (WithBudget's minPerSecond) is left.
 func WithBudgetCapacity(retries float64) Option {
 	return func(c *config) {

@@ -99,8 +99,8 @@ func answered(o paved.Outcome) bool {
 type attempt struct {
 	a       *paved.Attempt
 	err     error
-	receipt budget.Receipt
-	charged bool // receipt holds tokens to give back
+	ticket  budget.Ticket
+	pending bool // ticket granted, not yet settled (settle)
 }
 
 // unsent reports whether the attempt never left the process
@@ -127,12 +127,12 @@ func (w *wrapped) retry(ctx context.Context, err error) error {
 	for n := 1; ; n++ { // n: attempts made so far; cur is attempt n
 		o := classify(call, cur.err)
 		rejected := o == paved.OutcomeRejected
+		w.settle(&cur, o)
 		switch {
 		case answer.err != nil && rejected:
 			// Our own policy refused attempt n before it reached the
 			// dependency: it cost the dependency nothing, and the call ends
 			// with the last real answer.
-			w.refund(&cur)
 			discard(cur.a)
 			return w.exhausted(ctx, call, answer.a, n, ReasonRefused, answer.err)
 		case answer.err != nil && cur.unsent() && !answer.unsent():
@@ -145,7 +145,6 @@ func (w *wrapped) retry(ctx context.Context, err error) error {
 		}
 		if !o.Retryable() {
 			if answered(o) {
-				w.refund(&cur)
 				w.earn()
 			}
 			return w.finish(call, answer.a, n, answer.err)
@@ -172,24 +171,23 @@ func (w *wrapped) retry(ctx context.Context, err error) error {
 		if dl, ok := ctx.Deadline(); ok && dl.Sub(cfg.clock.Now()) < delay+cfg.minAttempt {
 			return w.exhausted(ctx, call, answer.a, n, ReasonDeadline, answer.err)
 		}
-		// The budget is taken before the wait, so calls waiting at once can
-		// never overspend it (which would discard a result and then give up),
-		// and given back if the caller gives up while we wait: cancellation
-		// storms must not drain the budget of everyone else.
+		// The budget is asked before the wait and paid only if the retry
+		// fails (settle): a retry that succeeds costs nothing, and a caller
+		// who gives up while we wait gives the ticket back.
 		var next attempt
 		if w.budget != nil {
 			cost := 1
 			if paved.IsTimeout(cur.err) {
 				cost = 2 // a timed-out attempt held the dependency's resources the longest
 			}
-			r, ok := w.budget.Reserve(cost)
+			t, ok := w.budget.Allow(cost)
 			if !ok {
 				return w.exhausted(ctx, call, answer.a, n, ReasonBudget, answer.err)
 			}
-			next.receipt, next.charged = r, true
+			next.ticket, next.pending = t, true
 		}
 		if serr := clock.Sleep(ctx, cfg.clock, delay); serr != nil {
-			w.refund(&next)
+			w.cancel(&next)
 			discard(answer.a) // the caller gave up: the call's result is its error
 			return serr
 		}
@@ -201,7 +199,7 @@ func (w *wrapped) retry(ctx context.Context, err error) error {
 		}
 		next.err = w.next(actx)
 		if next.err == nil {
-			w.refund(&next)
+			next.pending = false // a success costs nothing
 			w.earn()
 			discard(answer.a)
 			return w.finish(call, next.a, n+1, nil)
@@ -210,11 +208,28 @@ func (w *wrapped) retry(ctx context.Context, err error) error {
 	}
 }
 
-// refund gives back what attempt at took from the budget, once.
-func (w *wrapped) refund(at *attempt) {
-	if at.charged {
-		at.charged = false
-		w.budget.Refund(at.receipt)
+// settle pays for a retry by its outcome o, once: nothing when the
+// dependency answered, the ticket back when our own policy refused it before
+// it reached the dependency, its cost when it failed.
+func (w *wrapped) settle(at *attempt, o paved.Outcome) {
+	if !at.pending {
+		return
+	}
+	at.pending = false
+	switch {
+	case answered(o):
+	case o == paved.OutcomeRejected:
+		w.budget.Cancel(at.ticket)
+	default:
+		w.budget.Spend(at.ticket)
+	}
+}
+
+// cancel gives back the ticket of a retry that never started.
+func (w *wrapped) cancel(at *attempt) {
+	if at.pending {
+		at.pending = false
+		w.budget.Cancel(at.ticket)
 	}
 }
 

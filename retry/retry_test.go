@@ -347,8 +347,9 @@ func TestCanceledWhileWaiting(t *testing.T) {
 }
 
 // 1008 failing calls from 16 goroutines on a fake clock that never moves:
-// the retries are the budget's 100 saved tokens and the floor's one slot,
-// however the calls interleave.
+// the retries are the budget's 20 saved tokens and the floor's one slot, plus
+// at most one in flight per goroutine when the tokens ran out, however the
+// calls interleave.
 func TestBudgetUnderConcurrency(t *testing.T) {
 	fake := clock.NewFake(epoch)
 	events, tel := telemetrytest.New()
@@ -374,7 +375,8 @@ func TestBudgetUnderConcurrency(t *testing.T) {
 	}
 	wg.Wait()
 	retries := attempts.Load() - calls
-	assert.Equal(t, int64(101), retries, "100 saved, 1 from the floor, nothing earned")
+	assert.GreaterOrEqual(t, retries, int64(21), "20 saved and 1 from the floor are all usable")
+	assert.LessOrEqual(t, retries, int64(21+workers), "nothing earned: at most the retries in flight more")
 	assert.Positive(t, budgetStops.Load())
 	assert.Equal(t, int(retries), events.Count(telemetry.EventRetry))
 	t.Logf("%d calls, %d retries (%.3f attempts per call), %d stopped by the budget",

@@ -1,28 +1,38 @@
 // Package budget is the retry budget that retry and hedge share. It bounds
-// wasted extra attempts, not useful ones: a token bucket that successful calls
-// fill and failing extra attempts drain (docs/reference.md, "Retry budgets";
+// wasted extra attempts, not useful ones: a token bucket that answered calls
+// fill and failed extra attempts drain (docs/reference.md, "Retry budgets";
 // the anchors are the AWS SDKs' standard retry mode, gRPC's retry throttling
 // and Finagle's RetryBudget).
 //
 //   - Every call the dependency answered (a success, or an answer repeating
 //     cannot change) earns Ratio tokens, up to Capacity. The bucket starts
 //     full, so a new process can retry its first failures.
-//   - An extra attempt takes Cost tokens before it starts (the caller passes
-//     the cost: retry charges twice for a retry after a timeout).
-//   - An extra attempt that succeeds, that our own policies refused before it
-//     reached the dependency, or that was abandoned before it started, gives
-//     its tokens back. Only extra attempts that failed keep them spent.
+//   - An extra attempt is allowed while the bucket holds its cost (the caller
+//     passes it: retry charges twice for a retry after a timeout), and the
+//     cost is taken only if the attempt fails: one that succeeds, that our
+//     own policies refused before it reached the dependency, or that was
+//     abandoned before it started costs nothing. Only failed extra attempts
+//     drain the bucket.
 //   - Besides the tokens, one extra attempt every 1/MinPerSecond seconds is
 //     always allowed: a floor for callers too quiet to earn, spread evenly, so
 //     at most MinPerSecond of them in any second and never a burst.
 //
-// So a dependency failing at random keeps its useful retries (the successful
-// ones cost nothing in the end), while in a full outage nothing is earned:
-// after the saved Capacity tokens, extra attempts stop but for the floor.
+// Taking the cost when the attempt fails, not when it is allowed, is what
+// keeps useful retries free at any throughput: a retry waits its backoff and
+// runs before anyone knows whether it worked, and a bucket that held the cost
+// of every retry in flight would refuse a busy client's useful retries for
+// lack of tokens it will get back. The price is that retries allowed at once
+// may overspend the bucket by the retries in flight (it goes negative, at
+// most -Capacity, and refills from there), so an outage's first burst costs
+// the dependency Capacity retries plus those already in flight.
 //
-// The success path (Earn) is lock-free and allocates nothing: one atomic load
-// while the bucket is full, a compare-and-swap otherwise. Reserve and Refund
-// are compare-and-swap loops too; only the floor reads the clock.
+// So a dependency failing at random keeps its useful retries, while in a
+// full outage nothing is earned: after the saved tokens, extra attempts stop
+// but for the floor.
+//
+// Every operation is lock-free and allocates nothing: Earn is one atomic
+// load while the bucket is full, a compare-and-swap otherwise; only the
+// floor reads the clock.
 package budget
 
 import (
@@ -46,15 +56,15 @@ type Config struct {
 	MinPerSecond float64
 }
 
-// RetryConfig is retry's default: a successful call earns a fifth of a
-// retry (the AWS SDKs' standard mode: a retry costs 5 tokens, a success
-// refunds 1), 100 retries saved, and one retry a second always allowed.
-var RetryConfig = Config{Ratio: 0.2, Capacity: 100, MinPerSecond: 1}
+// RetryConfig is retry's default: an answered call earns a fifth of a retry
+// (the AWS SDKs' standard mode: a retry costs 5 tokens, a success refunds
+// 1), 20 failed retries saved, and one retry a second always allowed.
+var RetryConfig = Config{Ratio: 0.2, Capacity: 20, MinPerSecond: 1}
 
 // HedgeConfig is hedge's default: a hedge is an extra request whichever
-// attempt wins, so hedges may add a tenth of the answered calls, 100 saved,
+// attempt wins, so hedges may add a tenth of the answered calls, 20 saved,
 // one a second always allowed.
-var HedgeConfig = Config{Ratio: 0.1, Capacity: 100, MinPerSecond: 1}
+var HedgeConfig = Config{Ratio: 0.1, Capacity: 20, MinPerSecond: 1}
 
 // Validate reports the first out-of-range field, named as prefix+field.
 func (c Config) Validate(prefix string) error {
@@ -116,32 +126,27 @@ func (b *Budget) add(n int64) {
 	}
 }
 
-// Receipt is what Reserve took, for Refund.
-type Receipt struct {
-	n     int64 // tokens taken, in 1/unit tokens
+// Ticket is what Allow granted, for Spend or Cancel.
+type Ticket struct {
+	n     int64 // the cost, in 1/unit tokens
 	floor bool  // the floor allowed it instead
-	// The floor's next slot before and after this reservation took it.
+	// The floor's next slot before and after this ticket took it.
 	floorPrev, floorNext int64
 }
 
-// Reserve asks for one extra attempt costing cost tokens (>= 1), and counts
-// it if allowed: from the floor when its next slot is due, else from the
-// tokens. It reserves before the attempt waits its backoff, so attempts
-// waiting at once can never overspend.
-func (b *Budget) Reserve(cost int) (Receipt, bool) {
+// Allow asks for one extra attempt costing cost tokens (>= 1): from the
+// floor when its next slot is due, else while the bucket holds cost. Nothing
+// is taken yet: call Spend if the attempt fails, Cancel if it never reaches
+// the dependency, and nothing if it succeeds.
+func (b *Budget) Allow(cost int) (Ticket, bool) {
 	if prev, next, ok := b.floor(); ok {
-		return Receipt{floor: true, floorPrev: prev, floorNext: next}, true
+		return Ticket{floor: true, floorPrev: prev, floorNext: next}, true
 	}
 	n := int64(max(cost, 1)) * unit
-	for {
-		t := b.tokens.Load()
-		if t < n {
-			return Receipt{}, false
-		}
-		if b.tokens.CompareAndSwap(t, t-n) {
-			return Receipt{n: n}, true
-		}
+	if b.tokens.Load() < n {
+		return Ticket{}, false
 	}
+	return Ticket{n: n}, true
 }
 
 // floor takes the floor's slot if it is due: one extra attempt per interval,
@@ -162,17 +167,30 @@ func (b *Budget) floor() (prev, next int64, ok bool) {
 	}
 }
 
-// Refund gives back what r took: the attempt succeeded, was refused by our
-// own policies before it reached the dependency, or never started. A floor
-// attempt gives its slot back if no other attempt has taken the next one
-// since; it never turns into tokens, so in an outage nothing but answered
-// calls fills the bucket. Nothing goes past Capacity.
-func (b *Budget) Refund(r Receipt) {
-	if r.floor {
-		b.floorNext.CompareAndSwap(r.floorNext, r.floorPrev)
+// Spend takes t's cost: its extra attempt reached the dependency and
+// failed. A floor attempt costs no token. The bucket never goes below
+// -Capacity.
+func (b *Budget) Spend(t Ticket) {
+	if t.floor || t.n == 0 {
 		return
 	}
-	b.add(r.n)
+	for {
+		cur := b.tokens.Load()
+		next := max(cur-t.n, -b.capacity)
+		if next == cur || b.tokens.CompareAndSwap(cur, next) {
+			return
+		}
+	}
+}
+
+// Cancel gives back what t was granted when its attempt never reached the
+// dependency (our own policy refused it, or the caller gave up during the
+// backoff): a floor slot goes back if no other attempt took the next one
+// since. Tokens were never taken.
+func (b *Budget) Cancel(t Ticket) {
+	if t.floor {
+		b.floorNext.CompareAndSwap(t.floorNext, t.floorPrev)
+	}
 }
 
 // Tokens returns the tokens in the bucket now, for tests and telemetry.
