@@ -2,6 +2,7 @@ package paved
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -71,6 +72,11 @@ type CallInfo struct {
 	// Data is the adapter's own per-call state, opaque to policies: an adapter's
 	// Op reads it back with Call.Data instead of capturing it in a closure.
 	Data any
+	// CallerAttempt is, on a server, which attempt of its caller's this
+	// request is (1 for the first; 0 when the caller did not say), from the
+	// Paved-Attempt header or paved-attempt metadata the client adapters send
+	// on resends. It is the call's own, never inherited.
+	CallerAttempt int
 }
 
 type callInfoKey struct{}
@@ -133,6 +139,7 @@ const (
 	flagMore                     // more is or is about to be set
 	flagFreeable                 // some attempt recorded a result with a discard func
 	flagSealedLocked             // seal took the slow path: no attempt may join more (set under mu)
+	flagGaveUpBelow              // a call made with this call's context gave up: see DownstreamGaveUp
 )
 
 // callMore is the part of a Call only retries and hedges need, allocated by
@@ -163,7 +170,7 @@ func (c *callCtx) Value(key any) any {
 	case callInfoKey:
 		// Calls nested in this one (a server handler's downstream calls) inherit
 		// only who is calling and how much it matters, never this call's
-		// operation, repeatability or classifier.
+		// operation, repeatability, classifier or caller attempt.
 		return &CallInfo{Key: c.call.info.Key, Priority: c.call.info.Priority}
 	}
 	return c.Context.Value(key)
@@ -202,6 +209,38 @@ func (c *Call) UnsafeReason() string { return c.info.UnsafeReason }
 // Concurrent reports whether attempts of the call may run at once (hedging):
 // it is safe to repeat and not Sequential.
 func (c *Call) Concurrent() bool { return !c.info.Unrepeatable && !c.info.Sequential }
+
+// CallerAttempt returns which attempt of its caller's this server call is
+// (CallInfo.CallerAttempt): 2 or more for a resend, 1 or 0 otherwise.
+func (c *Call) CallerAttempt() int { return c.info.CallerAttempt }
+
+// DownstreamGaveUp reports whether a call made through a paved Pipeline with
+// this call's context (a server handler's downstream call) gave up after
+// retrying, or was refused by paved's own policies (a breaker open). The
+// server adapters read it to tell their caller not to retry: the retrying
+// was done at the tier below, and another retry from above would multiply it
+// (the "retry at one layer" rule). A downstream call gave up when it
+// returned an error that is Rejected, or that has a GaveUp() bool method
+// answering true (retry's ExhaustedError, unless no retry was allowed at all).
+func (c *Call) DownstreamGaveUp() bool { return c.flags.Load()&flagGaveUpBelow != 0 }
+
+// noteGaveUp marks the call that ctx belongs to, the one this call was made
+// within, when err says this call gave up. Only on the error path: a
+// context lookup.
+func (c *Call) noteGaveUp(ctx context.Context, err error) {
+	parent := CallFrom(ctx)
+	if parent == nil || parent.flags.Load()&flagGaveUpBelow != 0 {
+		return
+	}
+	gaveUp := c.Classify(err) == OutcomeRejected
+	if !gaveUp {
+		var g interface{ GaveUp() bool }
+		gaveUp = errors.As(err, &g) && g.GaveUp()
+	}
+	if gaveUp {
+		parent.flags.Or(flagGaveUpBelow)
+	}
+}
 
 // Data returns the adapter's per-call state (CallInfo.Data).
 func (c *Call) Data() any { return c.info.Data }

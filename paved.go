@@ -156,10 +156,13 @@ func (p *Pipeline) execute(ctx context.Context, info *CallInfo, op Op) (_ *Call,
 	enabled, _ := p.rec.Enabled()
 	if !enabled {
 		defer c.seal()
-		return c, p.op(cc)
+		if err = p.op(cc); err != nil {
+			c.noteGaveUp(ctx, err)
+		}
+		return c, err
 	}
 	var span telemetry.CallSpan
-	cc.Context, span = p.rec.StartCall(ctx, c.info.Operation)
+	cc.Context, span = p.rec.StartCall(ctx, c.info.Operation, c.info.CallerAttempt)
 	returned := false
 	defer func() {
 		c.seal()
@@ -171,6 +174,9 @@ func (p *Pipeline) execute(ctx context.Context, info *CallInfo, op Op) (_ *Call,
 	}()
 	err = p.op(cc)
 	returned = true
+	if err != nil {
+		c.noteGaveUp(ctx, err)
+	}
 	return c, err
 }
 

@@ -242,6 +242,12 @@ func (h *hedged) run() error {
 				// gRFC A6: pushback applies to hedges. "Do not retry" stops
 				// them; a delay postpones the next one.
 				if push < 0 {
+					if !noMore {
+						// The server, or the tier below, already retried:
+						// repeating would multiply its attempts.
+						paved.Emit(h.ctx, telemetry.Event{Name: telemetry.EventRetriesExhausted, Policy: "hedge", Attempt: h.attempts[r.i].a.Number(), Err: r.err,
+							Attrs: []attribute.KeyValue{attribute.String(telemetry.AttrRetryReason, "pushback")}})
+					}
 					noMore = true
 				} else if at := cfg.clock.Now().Add(min(push, cfg.maxPushback)); at.After(notBefore) {
 					notBefore = at

@@ -79,6 +79,10 @@ func TestNegativePushbackStopsHedges(t *testing.T) {
 	err := p.Run(context.Background(), func(context.Context) error { return stop })
 	assert.Equal(t, stop, err)
 	assert.Zero(t, events.Count(telemetry.EventHedge))
+	ev := events.Events(telemetry.EventRetriesExhausted)
+	require.Len(t, ev, 1, "stopping on the server's word is an event")
+	assert.Equal(t, "hedge", ev[0].Attrs[telemetry.AttrPolicy])
+	assert.Equal(t, "pushback", ev[0].Attrs[telemetry.AttrRetryReason])
 }
 
 // A pushback past the caller's deadline stops hedging too: the caller would

@@ -66,4 +66,12 @@
 // carries paved.OutcomeOverload) or UNAVAILABLE (the others), with a
 // grpc-retry-pushback-ms trailer when the policy knows when to come back. A
 // handler never runs twice.
+//
+// Retries at one layer (docs/reference.md): a handler that fails after a call
+// it made through paved with its context gave up after retrying, or was
+// refused by paved's own policies, answers with grpc-retry-pushback-ms: -1,
+// gRFC A6's "do not retry", so its callers do not multiply the retries done
+// below; WithDoNotRetry(false) opts out. Resends carry AttemptKey
+// (paved-attempt) metadata with their attempt number, which the server
+// interceptors put in paved.CallInfo.CallerAttempt.
 package pavedgrpc

@@ -25,6 +25,7 @@ type config struct {
 	key          func(ctx context.Context) string
 	priority     func(ctx context.Context) paved.Priority
 	refusalCode  func(err error) codes.Code
+	keepRetries  bool // WithDoNotRetry(false)
 
 	firstMethod atomic.Pointer[methodRepeat] // see declared
 }
@@ -77,6 +78,18 @@ func WithKeyFunc(f func(ctx context.Context) string) Option {
 // paved.PriorityCritical. A nil f means the default.
 func WithPriorityFunc(f func(ctx context.Context) paved.Priority) Option {
 	return optionFunc(func(c *config) { c.priority = f })
+}
+
+// WithDoNotRetry(false) stops the server interceptors from answering a
+// failure with the "do not retry" pushback (grpc-retry-pushback-ms: -1,
+// gRFC A6) when a call the handler made through paved with the request's
+// context gave up after retrying, or was refused by paved's own policies. By
+// default they do, so retries happen at one layer: the tier below already
+// retried, and a retry from above would multiply its attempts. Turn it off
+// for a service whose callers should retry anyway (one that fans out to
+// replicas the caller may pick differently). The client side ignores it.
+func WithDoNotRetry(enabled bool) Option {
+	return optionFunc(func(c *config) { c.keepRetries = !enabled })
 }
 
 // WithRefusalCode chooses the status code a refusal by one of the pipeline's

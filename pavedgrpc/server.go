@@ -46,6 +46,9 @@ func UnaryServerInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryServerI
 				return nil, serr
 			}
 		}
+		if err != nil && cfg.tellNoRetry(c) {
+			_ = grpc.SetTrailer(ctx, doNotRetryTrailer)
+		}
 		return resp, err
 	}
 }
@@ -75,6 +78,9 @@ func StreamServerInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamServe
 				return serr
 			}
 		}
+		if err != nil && cfg.tellNoRetry(c) {
+			ss.SetTrailer(doNotRetryTrailer)
+		}
 		return err
 	}
 }
@@ -92,9 +98,24 @@ func finalResult(c *paved.Call) (any, bool) {
 	return a.Result()
 }
 
+// doNotRetryTrailer is gRFC A6's "do not retry" pushback, sent when the
+// handler failed because a call it made downstream gave up (tellNoRetry).
+var doNotRetryTrailer = metadata.Pairs(PushbackKey, "-1")
+
+// tellNoRetry reports whether a failed server call should tell its caller
+// not to retry: a call its handler made through paved with the call's
+// context gave up after retrying, or was refused by paved's own policies
+// (paved.Call.DownstreamGaveUp), so the retrying was done one tier down. A
+// pushback the handler set itself comes first and wins (ParsePushback reads
+// the first value).
+func (cfg *config) tellNoRetry(c *paved.Call) bool {
+	return !cfg.keepRetries && c.DownstreamGaveUp()
+}
+
 // serverCallInfo puts the server call's CallInfo on ctx.
 func (cfg *config) serverCallInfo(ctx context.Context, method string) context.Context {
 	info := paved.CallInfo{Operation: method, Unrepeatable: true, Classifier: classifier}
+	info.CallerAttempt = callerAttempt(ctx)
 	if cfg.key != nil {
 		info.Key = cfg.key(ctx)
 	}

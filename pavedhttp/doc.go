@@ -57,6 +57,18 @@
 // when the delay is known and an RFC 9457 application/problem+json body
 // (StatusFor, WriteRefusal).
 //
+// # Retries at one layer
+//
+// A failure (5xx, 429, 408) the wrapped handler writes after a call it made
+// through paved with the request's context gave up after retrying, or was
+// refused by paved's own policies, carries DoNotRetryHeader
+// (Paved-Do-Not-Retry: ?1), the status unchanged: the retrying was done one
+// tier down (docs/reference.md, "Retries at one layer"). The client side
+// reads the header as "do not retry" (StatusError.RetryAfter is negative),
+// so retry and hedge stop. WithDoNotRetry(false) opts a route out. Resends
+// carry AttemptHeader with their attempt number, which the Handler puts in
+// paved.CallInfo.CallerAttempt.
+//
 // # Deadline propagation
 //
 // HTTP has no standard deadline header (docs/reference.md, "Timeouts and

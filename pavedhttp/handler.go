@@ -76,6 +76,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.priority != nil {
 		info.Priority = h.cfg.priority(r)
 	}
+	info.CallerAttempt = callerAttempt(r.Header)
 	ctx := r.Context()
 	if h.cfg.deadlineHeader != "" {
 		var cancel context.CancelFunc
@@ -88,7 +89,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !state.CompareAndSwap(pending, served) {
 			return errTooLate
 		}
-		h.next.ServeHTTP(w, r.WithContext(ctx))
+		rw := w
+		if !h.cfg.keepRetries {
+			rw = tellNoRetry(w, paved.CallFrom(ctx))
+		}
+		h.next.ServeHTTP(rw, r.WithContext(ctx))
 		return nil
 	})
 	if err != nil && state.CompareAndSwap(pending, refused) {

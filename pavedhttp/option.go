@@ -85,6 +85,7 @@ type handlerConfig struct {
 	priority       func(*http.Request) paved.Priority
 	deadlineHeader string        // "": the header is not read
 	deadlineMax    time.Duration // > 0 when deadlineHeader is set
+	keepRetries    bool          // WithDoNotRetry(false)
 }
 
 func newHandlerConfig(opts []HandlerOption) handlerConfig {
@@ -148,6 +149,17 @@ func WithServerDeadlineHeader(name string, max time.Duration) HandlerOption {
 		panic("pavedhttp: WithServerDeadlineHeader needs max > 0, got " + max.String())
 	}
 	return func(c *handlerConfig) { c.deadlineHeader, c.deadlineMax = http.CanonicalHeaderKey(name), max }
+}
+
+// WithDoNotRetry(false) stops the Handler from adding DoNotRetryHeader to
+// its failures, for a route whose callers should retry even when its own
+// downstream calls gave up (a route that fans out to replicas the caller may
+// pick differently). Default true: a failure answered because a call the
+// handler made through paved with the request's context gave up after
+// retrying, or was refused by paved's own policies, tells the caller not to
+// retry, so retries happen at one layer.
+func WithDoNotRetry(enabled bool) HandlerOption {
+	return func(c *handlerConfig) { c.keepRetries = !enabled }
 }
 
 func serverOperation(r *http.Request) string {

@@ -38,6 +38,7 @@ type StatusError struct {
 	retryAfter    time.Duration
 	hasRetryAfter bool
 	keyed         bool // the request carried an Idempotency-Key
+	doNotRetry    bool // DoNotRetryHeader: the tier below already retried
 }
 
 // newStatusError builds the error for resp, reading its Retry-After header.
@@ -52,6 +53,7 @@ func newStatusError(resp *http.Response) *StatusError {
 	if v := resp.Header.Get("Retry-After"); v != "" {
 		e.retryAfter, e.hasRetryAfter = ParseRetryAfter(v, time.Now())
 	}
+	e.doNotRetry = doNotRetry(resp.Header)
 	return e
 }
 
@@ -78,8 +80,18 @@ func (e *StatusError) Outcome() paved.Outcome {
 }
 
 // RetryAfter returns the delay the server asked for with Retry-After (both
-// forms, see ParseRetryAfter); 0 when it sent none or an invalid one.
-func (e *StatusError) RetryAfter() time.Duration { return e.retryAfter }
+// forms, see ParseRetryAfter); 0 when it sent none or an invalid one; and -1,
+// "do not retry" (as gRPC's negative pushback), when the response carries
+// DoNotRetryHeader: the tier that answered already retried and gave up.
+func (e *StatusError) RetryAfter() time.Duration {
+	if e.doNotRetry {
+		return -1
+	}
+	return e.retryAfter
+}
+
+// DoNotRetry reports whether the response carried DoNotRetryHeader.
+func (e *StatusError) DoNotRetry() bool { return e.doNotRetry }
 
 // HasRetryAfter reports whether the response carried a valid Retry-After.
 func (e *StatusError) HasRetryAfter() bool { return e.hasRetryAfter }

@@ -203,8 +203,9 @@ func sendAttempt(ctx context.Context) error {
 		}
 		r.Body = body
 	}
+	setAttemptHeader(r, a.Number()) // r is this attempt's copy
 	if rt.deadlineHeader != "" {
-		setDeadlineHeader(ctx, r, rt.deadlineHeader) // r is this attempt's copy
+		setDeadlineHeader(ctx, r, rt.deadlineHeader)
 	}
 	resp, err := rt.next.RoundTrip(r)
 	if err != nil {

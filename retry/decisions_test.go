@@ -179,3 +179,19 @@ func TestUnsentMarkDoesNotLeakIntoAnOuterPipeline(t *testing.T) {
 	})
 	assert.Equal(t, 1, sideEffects, "an unrepeatable call ran twice")
 }
+
+// ExhaustedError says the retry gave up — the tier above should not retry
+// again — unless it was allowed no retry at all.
+func TestExhaustedGaveUp(t *testing.T) {
+	for _, tt := range []struct {
+		e    retry.ExhaustedError
+		want bool
+	}{
+		{retry.ExhaustedError{Attempts: 3, Reason: retry.ReasonMaxAttempts}, true},
+		{retry.ExhaustedError{Attempts: 1, Reason: retry.ReasonBudget}, true},
+		{retry.ExhaustedError{Attempts: 1, Reason: retry.ReasonPushback}, true},
+		{retry.ExhaustedError{Attempts: 1, Reason: retry.ReasonMaxAttempts}, false},
+	} {
+		assert.Equal(t, tt.want, tt.e.GaveUp(), "%d attempts, %v", tt.e.Attempts, tt.e.Reason)
+	}
+}

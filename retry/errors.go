@@ -81,6 +81,13 @@ func (e *ExhaustedError) Unwrap() error { return e.Last }
 // last error would give.
 func (e *ExhaustedError) Timeout() bool { return paved.IsTimeout(e.Last) }
 
+// GaveUp reports that the retry gave up on the call (paved.Call's
+// DownstreamGaveUp reads it): always, unless it made the only attempt it was
+// allowed (MaxAttempts 1), which is no retrying at all.
+func (e *ExhaustedError) GaveUp() bool {
+	return e.Attempts > 1 || e.Reason != ReasonMaxAttempts
+}
+
 // ErrorType is the last error's error.type: giving up changes nothing about
 // what failed.
 func (e *ExhaustedError) ErrorType() string { return telemetry.ErrorType(e.Last) }

@@ -15,7 +15,7 @@ import (
 
 // AttrReason is the attribute of a retries_exhausted event that says why the
 // retry gave up (Reason.String).
-const AttrReason = "resilience.retry.reason"
+const AttrReason = telemetry.AttrRetryReason
 
 // Retry is a paved.Middleware that tries a call again after a retryable
 // failure. Build it with New. It is safe for concurrent use; each pipeline it

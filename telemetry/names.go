@@ -26,6 +26,12 @@ const (
 	// AttrUnsafeReason is on unsafe_to_repeat events: why the call may not
 	// be repeated, such as "POST without Idempotency-Key".
 	AttrUnsafeReason = "resilience.unsafe_reason"
+	// AttrCallerAttempt is on a server's call span when it serves a resend:
+	// which attempt of its caller's the request is.
+	AttrCallerAttempt = "resilience.caller_attempt"
+	// AttrRetryReason is on retries_exhausted events: why no further
+	// attempt was made ("max_attempts", "budget", "pushback", ...).
+	AttrRetryReason = "resilience.retry.reason"
 )
 
 // Event names: every policy decision is one of these.

@@ -97,8 +97,9 @@ type CallSpan struct {
 }
 
 // StartCall starts the span of one logical call and its timing. The returned
-// context carries the span.
-func (r *Recorder) StartCall(ctx context.Context, operation string) (context.Context, CallSpan) {
+// context carries the span. callerAttempt, when 2 or more, is recorded as
+// resilience.caller_attempt: the server is serving its caller's resend.
+func (r *Recorder) StartCall(ctx context.Context, operation string, callerAttempt int) (context.Context, CallSpan) {
 	s := r.t.current()
 	cs := CallSpan{inst: s.inst, operation: operation}
 	if s.inst != nil {
@@ -108,6 +109,9 @@ func (r *Recorder) StartCall(ctx context.Context, operation string) (context.Con
 		attrs := []attribute.KeyValue{r.attr}
 		if operation != "" {
 			attrs = append(attrs, attribute.String(AttrOperation, operation))
+		}
+		if callerAttempt > 1 {
+			attrs = append(attrs, attribute.Int(AttrCallerAttempt, callerAttempt))
 		}
 		ctx, cs.span = s.tracer.Start(ctx, r.pipeline, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
 	}

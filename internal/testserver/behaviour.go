@@ -79,6 +79,13 @@ func (b Behaviour) WithTrailer(key, value string) Behaviour {
 	return b
 }
 
+// WithCode returns b that ends a gRPC call with c, so that one behaviour
+// fails both servers: Status(503).WithCode(codes.Unavailable).
+func (b Behaviour) WithCode(c codes.Code) Behaviour {
+	b.code = c
+	return b
+}
+
 // WithBody returns b whose HTTP reply carries body.
 func (b Behaviour) WithBody(body string) Behaviour {
 	b.body = body
