@@ -138,23 +138,12 @@ func measure(w, n int, interval time.Duration, call func() (bool, error), reques
 // arrives at a service, so the run lasts about n*interval.
 func runPaced(w, n int, interval time.Duration, call func(i int)) {
 	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range w {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
-					time.Sleep(d) // pacing the load, not waiting for a state change
-				}
-				call(i)
-			}
-		})
-	}
-	wg.Wait()
+	runCallsOn(w, n, func(i int) {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d) // pacing the load, not waiting for a state change
+		}
+		call(i)
+	})
 }
 
 // TestDefaultsFlakyDependency: a dependency failing a share of attempts at

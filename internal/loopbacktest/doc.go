@@ -27,6 +27,11 @@
 //     hedge) leaves the caller the last real answer, the 503 response; a POST
 //     whose connection was refused, and a gRPC call no connection carried,
 //     are retried whatever the method (decisions_test.go);
+//   - three paved tiers, HTTP and gRPC, retry at one layer: with the bottom
+//     down it receives at most 1.5 requests per top-level call and at most 3
+//     for any one; with it failing 30%, at least 96% of calls succeed end to
+//     end; a one-second outage of 200 calls at one tier adds at most 0.15
+//     retries per call (tiers_test.go);
 //   - discarded responses are drained and closed, and connections are
 //     reused; a POST without an Idempotency-Key is sent once, with one it is
 //     retried; Retry-After as an HTTP-date delays the retry as the seconds
