@@ -27,13 +27,13 @@ require go.uber.org/goleak v1.3.0
 require google.golang.org/grpc v1.85.0
 
 require (
+	github.com/felixge/httpsnoop v1.1.0
 	golang.org/x/net v0.60.0
 	google.golang.org/protobuf v1.36.12
 )
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/felixge/httpsnoop v1.1.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
