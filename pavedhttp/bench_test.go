@@ -135,3 +135,35 @@ func BenchmarkOverheadTelemetrySDK(b *testing.B) {
 	tel := sdkTelemetry(b)
 	benchOverhead(b, pavedhttp.NewTransport(paved.New("x", paved.WithTelemetry(tel)), stubRT{}))
 }
+
+// BenchmarkHandler is NewHandler's cost per request over calling the
+// handler directly (BenchmarkHandlerBare), with an empty pipeline: the
+// CallInfo, the pipeline's run and the response writer that adds
+// DoNotRetryHeader when a downstream call gave up.
+func BenchmarkHandler(b *testing.B) { benchHandler(b, true) }
+
+// BenchmarkHandlerKeepRetries is BenchmarkHandler with WithDoNotRetry(false):
+// no response writer wrapper.
+func BenchmarkHandlerKeepRetries(b *testing.B) { benchHandler(b, false) }
+
+func BenchmarkHandlerBare(b *testing.B) {
+	b.ReportAllocs()
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	req := httptest.NewRequest(http.MethodGet, "/items/42", nil)
+	w := httptest.NewRecorder()
+	for b.Loop() {
+		h.ServeHTTP(w, req)
+	}
+}
+
+func benchHandler(b *testing.B, tell bool) {
+	b.ReportAllocs()
+	h := pavedhttp.NewHandler(paved.New("server"), http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}), pavedhttp.WithDoNotRetry(tell))
+	req := httptest.NewRequest(http.MethodGet, "/items/42", nil)
+	w := httptest.NewRecorder()
+	for b.Loop() {
+		h.ServeHTTP(w, req)
+	}
+}
