@@ -72,29 +72,10 @@ func TestServerTellsCallerNotToRetry(t *testing.T) {
 func TestAttemptMetadata(t *testing.T) {
 	svc := &tierService{downstreamErr: errors.New("x")}
 	addr := startServer(t, svc, pavedgrpc.ServerOptions(paved.New("server"))...)
-	client := dial(t, addr, pavedgrpc.DialOptions(paved.New("client", sequentialRetry(3)), repeatAll)...)
+	client := dial(t, addr, pavedgrpc.DialOptions(paved.New("client", fastRetry()), repeatAll)...)
 	_, err := client.UnaryCall(context.Background(), &testgrpc.SimpleRequest{})
 	require.Error(t, err)
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	assert.Equal(t, []int{0, 2, 3}, svc.attempts)
-}
-
-// sequentialRetry makes up to n attempts one after another, following the
-// attempt contract.
-func sequentialRetry(n int) paved.Middleware {
-	return paved.MiddlewareFunc(func(next paved.Op) paved.Op {
-		return func(ctx context.Context) error {
-			c, a := paved.CallFrom(ctx), paved.AttemptFrom(ctx)
-			err := next(ctx)
-			for i := 1; i < n && err != nil; i++ {
-				a.Discard()
-				var actx context.Context
-				actx, a = c.NewAttempt(ctx)
-				err = next(actx)
-			}
-			c.SetFinal(a)
-			return err
-		}
-	})
 }

@@ -18,17 +18,18 @@ import (
 	"github.com/paved-go/paved/telemetry"
 )
 
-// retry is a minimal retry policy for these tests (no retry package exists
-// yet): up to max attempts while the outcome is retryable and the call is
-// safe to repeat, following the attempt contract: Discard the previous
-// attempt before the next, SetFinal on the one that stands.
+// retry is a minimal retry policy for these tests (an adapter's tests stay
+// apart from the policies): up to max attempts while the outcome is
+// retryable, the call is safe to repeat and the failure's RetryAfter hint
+// does not say "do not retry", following the attempt contract: Discard the
+// previous attempt before the next, SetFinal on the one that stands.
 func retry(max int) paved.Middleware {
 	return paved.MiddlewareFunc(func(next paved.Op) paved.Op {
 		return func(ctx context.Context) error {
 			c := paved.CallFrom(ctx)
 			a := paved.AttemptFrom(ctx)
 			err := next(ctx)
-			for n := 1; n < max && err != nil && c.Classify(err).Retryable() && c.SafeToRepeat(); n++ {
+			for n := 1; n < max && err != nil && c.Classify(err).Retryable() && c.SafeToRepeat() && !doNotRetry(err); n++ {
 				a.Discard()
 				var actx context.Context
 				actx, a = c.NewAttempt(ctx)
@@ -36,6 +37,22 @@ func retry(max int) paved.Middleware {
 			}
 			c.SetFinal(a)
 			return err
+		}
+	})
+}
+
+// doNotRetry reports whether err's RetryAfter hint says "do not retry".
+func doNotRetry(err error) bool {
+	d, ok := paved.RetryAfter(err)
+	return ok && d < 0
+}
+
+// countAttempts counts the attempts that reach it; put it inside a retry.
+func countAttempts(n *int) paved.Middleware {
+	return paved.MiddlewareFunc(func(next paved.Op) paved.Op {
+		return func(ctx context.Context) error {
+			*n++
+			return next(ctx)
 		}
 	})
 }

@@ -73,7 +73,7 @@ func TestTransportHonoursDoNotRetry(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}))
 		var attempts int
-		client := &http.Client{Transport: pavedhttp.NewTransport(paved.New("caller", stopOnPushback(3, &attempts)), newBase(t))}
+		client := &http.Client{Transport: pavedhttp.NewTransport(paved.New("caller", retry(3), countAttempts(&attempts)), newBase(t))}
 		resp, _ := get(t, client, srv.URL)
 		srv.Close()
 		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
@@ -83,32 +83,6 @@ func TestTransportHonoursDoNotRetry(t *testing.T) {
 		}
 		assert.Equal(t, want, attempts, "%s: %q", pavedhttp.DoNotRetryHeader, v)
 	}
-}
-
-// stopOnPushback retries up to max attempts unless the failure's RetryAfter
-// hint says "do not retry", counting attempts: the retry package's rule, in
-// miniature (pavedhttp tests import no policy).
-func stopOnPushback(max int, attempts *int) paved.Middleware {
-	return paved.MiddlewareFunc(func(next paved.Op) paved.Op {
-		return func(ctx context.Context) error {
-			c := paved.CallFrom(ctx)
-			a := paved.AttemptFrom(ctx)
-			*attempts = 1
-			err := next(ctx)
-			for n := 1; n < max && err != nil; n++ {
-				if d, ok := paved.RetryAfter(err); ok && d < 0 {
-					break
-				}
-				a.Discard()
-				var actx context.Context
-				actx, a = c.NewAttempt(ctx)
-				*attempts++
-				err = next(actx)
-			}
-			c.SetFinal(a)
-			return err
-		}
-	})
 }
 
 // Resends carry their attempt number; the server sees it on the Call.

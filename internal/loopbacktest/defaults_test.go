@@ -39,8 +39,12 @@ func (l load) success() float64 { return float64(l.ok) / float64(l.calls) }
 func (l load) perCall() float64 { return float64(l.attempts) / float64(l.calls) }
 
 func (l load) String() string {
-	return fmt.Sprintf("%d calls in %v: success %.2f%% (%d failed), %.3f attempts per call, gave up for %v",
-		l.calls, l.elapsed.Round(time.Millisecond), 100*l.success(), l.calls-l.ok, l.perCall(), l.reasons)
+	s := fmt.Sprintf("%d calls in %v: success %.2f%% (%d failed), %.3f attempts per call",
+		l.calls, l.elapsed.Round(time.Millisecond), 100*l.success(), l.calls-l.ok, l.perCall())
+	if len(l.reasons) > 0 { // HTTP returns the last failure as a response, without the reason
+		s += fmt.Sprintf(", gave up for %v", l.reasons)
+	}
+	return s
 }
 
 // target is a dependency for a load run over one protocol.
