@@ -34,6 +34,14 @@ const (
 	AttrRetryReason = "resilience.retry.reason"
 )
 
+// Attribute keys of concurrency limits (bulkhead, loadshed): on their
+// events, beside the resilience.concurrency.* gauges.
+const (
+	AttrBulkhead  = "resilience.bulkhead"  // the bulkhead's name (WithName)
+	AttrLimit     = "resilience.limit"     // on limit_changed: the new limit
+	AttrAlgorithm = "resilience.algorithm" // on limit_changed: gradient2, vegas, aimd
+)
+
 // Event names: every policy decision is one of these.
 const (
 	EventRetry               = "retry"
