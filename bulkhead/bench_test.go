@@ -62,3 +62,23 @@ func BenchmarkAdaptiveParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkChanSemaphore is the hand-written alternative: a buffered
+// channel as a semaphore, for comparison with BenchmarkFixed.
+func BenchmarkChanSemaphore(b *testing.B) {
+	b.ReportAllocs()
+	sem := make(chan struct{}, 100)
+	op := func(ctx context.Context) error {
+		select {
+		case sem <- struct{}{}:
+		default:
+			return bulkhead.ErrFull
+		}
+		defer func() { <-sem }()
+		return nop(ctx)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		_ = op(ctx)
+	}
+}

@@ -12,7 +12,7 @@
 // calls (default max), never past MaxWait nor past its context's deadline
 // — or is refused with ErrFull. By default nothing waits: a full bulkhead
 // refuses at once, which is what a caller with its own retry and deadline
-// wants; the paved defaults file sets max 100 and a 50ms wait.
+// wants; a short wait (tens of milliseconds) smooths bursts of short calls.
 //
 //	b := bulkhead.MustNew(100, bulkhead.WithMaxWait(50*time.Millisecond))
 //	p := paved.New("payments", retry.MustNew(), b, timeout.MustNew(time.Second))
