@@ -189,3 +189,55 @@ func gauges(t *testing.T, r *sdkmetric.ManualReader) (limit, inflight int64) {
 	require.Equal(t, 2, found, fmt.Sprintf("both gauges recorded: %+v", rm))
 	return limit, inflight
 }
+
+// Vegas through the bulkhead, per call: a flat latency grows the limit by
+// beta (6 below 100); a long queue shrinks it.
+func TestAdaptiveVegas(t *testing.T) {
+	clk := newFake()
+	b := bulkhead.MustNewAdaptive(bulkhead.WithAlgorithm(bulkhead.Vegas), bulkhead.WithInitialLimit(10), bulkhead.WithClock(clk))
+	direct := func(ctx context.Context, op paved.Op) error { return b.Wrap(op)(ctx) }
+	concurrent(t, clk, direct, 10, 10*time.Millisecond, nil)
+	// Call 1 sets the no-load RTT; every later call finds no queue, and
+	// the k-th grows the limit L by 6 when 2k >= L: k=5 (L 10 -> 16), k=8
+	// (16 -> 22); k=9 and 10 are under half of 22.
+	assert.Equal(t, 22, b.Limit())
+	// 22 calls at 5x the no-load RTT: queue ceil(22*0.8) = 18 > 6: -1 each
+	// from the 11th (2k >= L) on.
+	concurrent(t, clk, direct, 22, 50*time.Millisecond, nil)
+	assert.Less(t, b.Limit(), 22)
+	assert.Equal(t, 0, b.Inflight())
+}
+
+func TestAdaptiveCustomWindow(t *testing.T) {
+	clk := newFake()
+	b := bulkhead.MustNewAdaptive(bulkhead.WithWindow(100*time.Millisecond, 2), bulkhead.WithInitialLimit(4), bulkhead.WithClock(clk))
+	direct := func(ctx context.Context, op paved.Op) error { return b.Wrap(op)(ctx) }
+	for range 30 { // 30 windows of 100ms (plus the discarded first), 4 calls of 110ms each
+		concurrent(t, clk, direct, b.Limit(), 110*time.Millisecond, nil)
+	}
+	assert.Greater(t, b.Limit(), 4, "Gradient2 grew, window by window")
+}
+
+// A full bulkhead's refusal is never retried: its outcome is Rejected.
+func TestFullNotRetried(t *testing.T) {
+	b := bulkhead.MustNew(1)
+	h := newHolder()
+	errs := h.start(t, b.Wrap(h.op), 1)
+	var attempts int
+	retryLike := paved.MiddlewareFunc(func(next paved.Op) paved.Op {
+		return func(ctx context.Context) error {
+			for {
+				attempts++
+				err := next(ctx)
+				if err == nil || attempts == 3 || paved.CallFrom(ctx).Classify(err) != paved.OutcomeTransient {
+					return err
+				}
+			}
+		}
+	})
+	p := paved.New("dep", retryLike, b)
+	require.ErrorIs(t, p.Run(context.Background(), h.op), bulkhead.ErrFull)
+	assert.Equal(t, 1, attempts)
+	close(h.release)
+	require.NoError(t, <-errs)
+}

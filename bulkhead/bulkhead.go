@@ -274,6 +274,11 @@ func (b *Bulkhead) wait(ctx context.Context) (limit.Token, error) {
 	if err := ctx.Err(); err != nil {
 		return limit.Token{}, err
 	}
+	if b.cfg.maxWait == 0 || b.cfg.queue == 0 {
+		// Never waits: refuse without the lock, so refusals stay cheap
+		// under the overload that causes them.
+		return limit.Token{}, b.reject(ctx, 0)
+	}
 	d := b.cfg.maxWait
 	capped := false // the caller's deadline ends the wait, not MaxWait
 	if dl, ok := ctx.Deadline(); ok && d > 0 {

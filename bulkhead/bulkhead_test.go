@@ -98,3 +98,27 @@ func TestCanceledContextBeforeWaiting(t *testing.T) {
 	close(h.release)
 	require.NoError(t, <-errs)
 }
+
+// A call cut by its deadline (an attempt timeout inside the bulkhead, or the
+// caller's) frees its slot when the Op returns.
+func TestSlotFreedOnTimeout(t *testing.T) {
+	clk := newFake()
+	for _, b := range []*bulkhead.Bulkhead{
+		bulkhead.MustNew(1, bulkhead.WithClock(clk)),
+		bulkhead.MustNewAdaptive(bulkhead.WithAlgorithm(bulkhead.AIMD), bulkhead.WithLimits(1, 2), bulkhead.WithInitialLimit(2), bulkhead.WithClock(clk)),
+	} {
+		ctx, cancel := clk.WithTimeout(context.Background(), time.Second)
+		got := make(chan error, 1)
+		admitted := make(chan struct{})
+		go func() {
+			got <- b.Wrap(func(ctx context.Context) error { close(admitted); <-ctx.Done(); return ctx.Err() })(ctx)
+		}()
+		<-admitted
+		assert.Equal(t, 1, b.Inflight())
+		clk.Advance(time.Second)
+		assert.ErrorIs(t, <-got, context.DeadlineExceeded)
+		cancel()
+		assert.Equal(t, 0, b.Inflight())
+		assert.Equal(t, 1, b.Limit(), "fixed: its max; AIMD: the timeout was a drop, 2 -> 1")
+	}
+}

@@ -11,7 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/bulkhead"
+	"github.com/paved-go/paved/telemetry"
+	"github.com/paved-go/paved/telemetry/telemetrytest"
 )
 
 // Waiters get freed slots in arrival order.
@@ -48,12 +51,14 @@ func TestWaitersServedInOrder(t *testing.T) {
 
 func TestWaitEndsAfterMaxWait(t *testing.T) {
 	clk := newFake()
-	b := bulkhead.MustNew(1, bulkhead.WithMaxWait(50*time.Millisecond), bulkhead.WithClock(clk))
+	b := bulkhead.MustNew(1, bulkhead.WithMaxWait(50*time.Millisecond), bulkhead.WithClock(clk), bulkhead.WithName("db"))
+	log, tel := telemetrytest.New()
+	p := paved.New("orders", b, paved.WithTelemetry(tel))
 	h := newHolder()
 	errs := h.start(t, b.Wrap(h.op), 1)
 
 	got := make(chan error, 1)
-	go func() { got <- b.Wrap(h.op)(context.Background()) }()
+	go func() { got <- p.Run(context.Background(), h.op) }()
 	clk.BlockUntil(1)
 	clk.Advance(49 * time.Millisecond)
 	select {
@@ -65,6 +70,10 @@ func TestWaitEndsAfterMaxWait(t *testing.T) {
 	err := <-got
 	assert.ErrorIs(t, err, bulkhead.ErrFull)
 	assert.Equal(t, 0, b.Waiting())
+	ev := log.Events(telemetry.EventBulkheadRejected)
+	require.Len(t, ev, 1)
+	assert.Equal(t, "50", ev[0].Attrs[telemetry.AttrDelay], "the time waited, in ms")
+	assert.Equal(t, "db", ev[0].Attrs[telemetry.AttrBulkhead])
 	assert.Equal(t, 1, b.Inflight(), "the holder's slot only")
 	close(h.release)
 	require.NoError(t, <-errs)

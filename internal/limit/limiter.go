@@ -204,19 +204,18 @@ func (l *Limiter) Release(t Token, r Result) (limit int, changed bool) {
 	now := l.now()
 	s := Sample{RTT: time.Duration(now - t.start), Inflight: int(t.inflight), Dropped: r == Dropped}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.windowed {
 		var ok bool
 		if s, ok = l.gather(now, s); !ok {
+			l.mu.Unlock()
 			return l.Limit(), false
 		}
 	}
 	l.estimate = math.Max(l.min, math.Min(l.max, l.alg.Update(l.estimate, s)))
 	next := int64(l.estimate) // estimate >= Min >= 1
-	if prev := l.limit.Swap(next); prev != next {
-		return int(next), true
-	}
-	return int(next), false
+	prev := l.limit.Swap(next)
+	l.mu.Unlock()
+	return int(next), prev != next
 }
 
 // gather adds s to the window and returns the window's sample when s closes
