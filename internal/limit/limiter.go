@@ -203,6 +203,9 @@ func (l *Limiter) Release(t Token, r Result) (limit int, changed bool) {
 	}
 	now := l.now()
 	s := Sample{RTT: time.Duration(now - t.start), Inflight: int(t.inflight), Dropped: r == Dropped}
+	if l.windowed && s.RTT < l.win.MinRTT && !s.Dropped {
+		return l.Limit(), false // left out of windows; no need for the lock
+	}
 	l.mu.Lock()
 	if l.windowed {
 		var ok bool
@@ -213,7 +216,12 @@ func (l *Limiter) Release(t Token, r Result) (limit int, changed bool) {
 	}
 	l.estimate = math.Max(l.min, math.Min(l.max, l.alg.Update(l.estimate, s)))
 	next := int64(l.estimate) // estimate >= Min >= 1
-	prev := l.limit.Swap(next)
+	// limit is written only under mu: a plain load, and a store only when
+	// it changes, spare the call path a locked instruction.
+	prev := l.limit.Load()
+	if prev != next {
+		l.limit.Store(next)
+	}
 	l.mu.Unlock()
 	return int(next), prev != next
 }
@@ -221,9 +229,6 @@ func (l *Limiter) Release(t Token, r Result) (limit int, changed bool) {
 // gather adds s to the window and returns the window's sample when s closes
 // it with enough samples.
 func (l *Limiter) gather(now int64, s Sample) (Sample, bool) {
-	if s.RTT < l.win.MinRTT && !s.Dropped {
-		return s, false
-	}
 	w := &l.w
 	w.n++
 	w.sum += int64(s.RTT)
