@@ -108,6 +108,7 @@ type Limiter struct {
 	limit    atomic.Int64
 	inflight atomic.Int64
 	clk      clock.Clock
+	real     bool // clk is clock.Real(): read time.Since directly, sparing an interface call per read
 	origin   time.Time
 	min, max float64
 
@@ -142,7 +143,7 @@ func New(alg Algorithm, c Config, clk clock.Clock) (*Limiter, error) {
 		clk = clock.Real()
 	}
 	l := &Limiter{
-		clk: clk, origin: clk.Now(), min: float64(c.Min), max: float64(c.Max),
+		clk: clk, real: clk == clock.Real(), origin: clk.Now(), min: float64(c.Min), max: float64(c.Max),
 		alg: alg, estimate: float64(c.Initial),
 		windowed: c.Window != (Window{}), win: c.Window,
 	}
@@ -167,7 +168,12 @@ func (l *Limiter) Estimate() float64 {
 	return l.estimate
 }
 
-func (l *Limiter) now() int64 { return int64(l.clk.Since(l.origin)) }
+func (l *Limiter) now() int64 {
+	if l.real {
+		return int64(time.Since(l.origin))
+	}
+	return int64(l.clk.Since(l.origin))
+}
 
 // TryAcquire admits a request if fewer than the limit are in flight.
 func (l *Limiter) TryAcquire() (Token, bool) {
@@ -214,7 +220,12 @@ func (l *Limiter) Release(t Token, r Result) (limit int, changed bool) {
 			return l.Limit(), false
 		}
 	}
-	l.estimate = math.Max(l.min, math.Min(l.max, l.alg.Update(l.estimate, s)))
+	l.estimate = l.alg.Update(l.estimate, s)
+	if !(l.estimate >= l.min) { // and NaN, from an Algorithm gone wrong
+		l.estimate = l.min
+	} else if l.estimate > l.max {
+		l.estimate = l.max
+	}
 	next := int64(l.estimate) // estimate >= Min >= 1
 	// limit is written only under mu: a plain load, and a store only when
 	// it changes, spare the call path a locked instruction.
