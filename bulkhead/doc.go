@@ -45,6 +45,9 @@
 //
 // # Refusals, leaks
 //
+// A slot is held while the attempt runs: under pavedhttp.NewTransport, until
+// the response's headers arrive, not while its body is read.
+//
 // ErrFull is a paved.NewRejection: errors.Is(err, paved.ErrRejected), so
 // retries do not repeat it and breakers do not count it; the server adapters
 // answer it with 503 or UNAVAILABLE. A slot is freed when the wrapped Op
