@@ -230,15 +230,6 @@ func (t *Telemetry) RecordBreakerState(ctx context.Context, pipeline, breaker st
 	}
 }
 
-// RecordConcurrency sets the resilience.concurrency.limit and
-// resilience.concurrency.inflight gauges of a pipeline's policy.
-func (t *Telemetry) RecordConcurrency(ctx context.Context, pipeline, policy string, limit, inflight int64) {
-	if s := t.current(); s.inst != nil {
-		opt := metric.WithAttributes(attribute.String(AttrPipeline, pipeline), attribute.String(AttrPolicy, policy))
-		s.inst.concLimit.Record(ctx, limit, opt)
-		s.inst.concInflight.Record(ctx, inflight, opt)
-	}
-}
 
 // ErrorType is the error.type of err, one low-cardinality scheme for every
 // span, event and log paved records:

@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -29,6 +30,7 @@ type Telemetry struct {
 	mp     metric.MeterProvider // nil: the global one
 	logger *slog.Logger
 	state  atomic.Pointer[state]
+	conc   concurrencyGauges
 }
 
 // Option configures a Telemetry.
@@ -77,8 +79,8 @@ type instruments struct {
 	attemptDuration metric.Float64Histogram
 	events          metric.Int64Counter
 	breakerState    metric.Int64Gauge
-	concLimit       metric.Int64Gauge
-	concInflight    metric.Int64Gauge
+	concLimit       metric.Int64ObservableGauge
+	concInflight    metric.Int64ObservableGauge
 }
 
 // current returns the state for the providers in force, building it when they
@@ -101,7 +103,7 @@ func (t *Telemetry) current() *state {
 		s.tracer = tp.Tracer(ScopeName)
 	}
 	if !isNoop(mp) {
-		s.inst = newInstruments(mp.Meter(ScopeName))
+		s.inst = newInstruments(mp.Meter(ScopeName), &t.conc)
 	}
 	t.state.Store(s)
 	return s
@@ -126,7 +128,7 @@ func isNoop(p any) bool {
 	return strings.HasPrefix(name, "*global.") // otel's unset global delegates
 }
 
-func newInstruments(m metric.Meter) *instruments {
+func newInstruments(m metric.Meter, conc *concurrencyGauges) *instruments {
 	in := &instruments{}
 	bounds := metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 	// Errors from instrument creation are reported to otel's error handler and
@@ -139,10 +141,14 @@ func newInstruments(m metric.Meter) *instruments {
 		metric.WithDescription("Resilience policy decisions: retries, hedges, timeouts, rejections, state changes."))
 	in.breakerState, _ = m.Int64Gauge(MetricBreakerState, metric.WithUnit("{state}"),
 		metric.WithDescription("Circuit breaker state: 0 closed, 1 half-open, 2 open."))
-	in.concLimit, _ = m.Int64Gauge(MetricConcurrencyLimit, metric.WithUnit("{request}"),
+	in.concLimit, _ = m.Int64ObservableGauge(MetricConcurrencyLimit, metric.WithUnit("{request}"),
 		metric.WithDescription("Concurrency limit in force."))
-	in.concInflight, _ = m.Int64Gauge(MetricConcurrencyInflight, metric.WithUnit("{request}"),
+	in.concInflight, _ = m.Int64ObservableGauge(MetricConcurrencyInflight, metric.WithUnit("{request}"),
 		metric.WithDescription("Requests in flight."))
+	_, _ = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		conc.observe(o, in.concLimit, in.concInflight)
+		return nil
+	}, in.concLimit, in.concInflight)
 	return in
 }
 

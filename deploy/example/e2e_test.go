@@ -123,8 +123,7 @@ func TestAlertsAndDashboardAgainstRealPrometheus(t *testing.T) {
 // awaitingPolicies are panels whose series come from policies the example
 // does not use yet, because they are not in paved yet.
 var awaitingPolicies = map[string]string{
-	"Concurrency limit and in flight":          "needs bulkhead",
-	"Shed, rate-limited and bulkhead refusals": "needs loadshed, ratelimit, bulkhead",
+	"Shed, rate-limited and bulkhead refusals": "needs loadshed, ratelimit",
 }
 
 // checkPanels runs every panel query of the committed dashboard, with its

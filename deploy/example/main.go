@@ -4,7 +4,8 @@
 //
 // It serves GET /checkout through pavedhttp.NewHandler (pipeline
 // "checkout"); each checkout calls a dependency, "inventory", through the
-// README's client pipeline (total timeout, retry, breaker, attempt timeout).
+// README's client pipeline (total timeout, retry, breaker, adaptive bulkhead,
+// attempt timeout).
 // A built-in load generator calls /checkout at a fixed rate, and paved's
 // OpenTelemetry metrics are exported at /metrics by the OpenTelemetry
 // Prometheus exporter. Without -dependency it calls a built-in inventory

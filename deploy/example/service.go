@@ -17,6 +17,7 @@ import (
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
+	"github.com/paved-go/paved/bulkhead"
 	"github.com/paved-go/paved/pavedhttp"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/telemetry"
@@ -69,6 +70,7 @@ func run(ctx context.Context, cfg config) error {
 		timeout.MustNew(2*time.Second),
 		retry.MustNew(),
 		breaker.MustNew("inventory", breakerOpts...),
+		bulkhead.MustNewAdaptive(),
 		timeout.MustNew(500*time.Millisecond),
 	)
 	client := &http.Client{Transport: pavedhttp.NewTransport(inventory, nil)}
