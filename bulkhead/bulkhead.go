@@ -39,8 +39,8 @@ type Bulkhead struct {
 	// observed is set by the first call, which makes its pipeline's gauges
 	// read this bulkhead.
 	observed atomic.Bool
-	mu      sync.Mutex
-	queue   []*waiter // FIFO; only touched under mu
+	mu       sync.Mutex
+	queue    []*waiter // FIFO; only touched under mu
 }
 
 // waiter is one call waiting for a slot. A releaser grants it a slot under

@@ -230,7 +230,6 @@ func (t *Telemetry) RecordBreakerState(ctx context.Context, pipeline, breaker st
 	}
 }
 
-
 // ErrorType is the error.type of err, one low-cardinality scheme for every
 // span, event and log paved records:
 //
