@@ -32,6 +32,9 @@ const (
 	// AttrRetryReason is on retries_exhausted events: why no further
 	// attempt was made ("max_attempts", "budget", "pushback", ...).
 	AttrRetryReason = "resilience.retry.reason"
+	// AttrRateLimitPolicy is on rate_limited events: the limit's name
+	// (ratelimit.WithName), never the caller's key.
+	AttrRateLimitPolicy = "resilience.ratelimit.policy"
 )
 
 // Attribute keys of concurrency limits (bulkhead, loadshed): on their
