@@ -169,7 +169,7 @@ func testLeaseExpiry(t *testing.T, h Harness) {
 	c.Lease = h.Lease
 	mustClaim(t, s, c)
 	assert.Equal(t, idempotency.StateInFlight, mustClaim(t, s, claim("tenant", "k1", "t2")).State, "within the lease")
-	h.Wait(t, h.Lease+h.Lease/2)
+	h.Wait(t, 2*h.Lease)
 	c2 := claim("tenant", "k1", "t3")
 	c2.Fingerprint = "second"
 	assert.Equal(t, idempotency.StateClaimed, mustClaim(t, s, c2).State, "after the lease")
@@ -189,7 +189,7 @@ func testLateCompletionUnclaimed(t *testing.T, h Harness) {
 	c := claim("tenant", "k1", "t1")
 	c.Lease = h.Lease
 	mustClaim(t, s, c)
-	h.Wait(t, h.Lease+h.Lease/2)
+	h.Wait(t, 2*h.Lease)
 	require.ErrorIs(t, s.Complete(context.Background(), "tenant", "k1", "t1", []byte("late"), hour), idempotency.ErrLeaseLost)
 	assert.Equal(t, idempotency.StateClaimed, mustClaim(t, s, claim("tenant", "k1", "t2")).State)
 }
@@ -199,7 +199,7 @@ func testRetentionExpiry(t *testing.T, h Harness) {
 	mustClaim(t, s, claim("tenant", "k1", "t1"))
 	require.NoError(t, s.Complete(context.Background(), "tenant", "k1", "t1", []byte("r"), h.Lease))
 	assert.Equal(t, idempotency.StateDone, mustClaim(t, s, claim("tenant", "k1", "t2")).State)
-	h.Wait(t, h.Lease+h.Lease/2)
+	h.Wait(t, 2*h.Lease)
 	assert.Equal(t, idempotency.StateClaimed, mustClaim(t, s, claim("tenant", "k1", "t3")).State, "past retention")
 }
 
