@@ -174,7 +174,9 @@ func TestRoundTrips(t *testing.T) {
 	db := pool(t, &st)
 	g := idempotency.MustNew(idempotency.WithStore(newStore(t, db)))
 	ctx := context.Background()
-	run := func(context.Context) (*idempotency.Response, error) { return &idempotency.Response{Code: 201, Body: []byte("ok")}, nil }
+	run := func(context.Context) (*idempotency.Response, error) {
+		return &idempotency.Response{Code: 201, Body: []byte("ok")}, nil
+	}
 	_, err := g.Do(ctx, idempotency.Request{Key: "warm-up"}, run)
 	require.NoError(t, err)
 	_, err = g.Do(ctx, idempotency.Request{Key: "warm-up"}, run)

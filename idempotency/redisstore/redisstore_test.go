@@ -134,7 +134,9 @@ func TestRoundTrips(t *testing.T) {
 	c.AddHook(&rt)
 	g := idempotency.MustNew(idempotency.WithStore(newStore(t, c)))
 	ctx := context.Background()
-	run := func(context.Context) (*idempotency.Response, error) { return &idempotency.Response{Code: 201, Body: []byte("ok")}, nil }
+	run := func(context.Context) (*idempotency.Response, error) {
+		return &idempotency.Response{Code: 201, Body: []byte("ok")}, nil
+	}
 	_, err := g.Do(ctx, idempotency.Request{Key: "warm-up"}, run) // loads the scripts
 	require.NoError(t, err)
 	for i, want := range []struct{ first, replay int64 }{{2, 1}, {2, 1}} {
