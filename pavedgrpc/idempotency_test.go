@@ -135,7 +135,9 @@ func TestUnaryServerIdempotencyCodes(t *testing.T) {
 func TestUnaryServerIdempotencyScopedByCaller(t *testing.T) {
 	svc := &orderService{}
 	client := idemServer(t, svc, idempotency.MustNew())
-	as := func(tenant string) context.Context { return metadata.AppendToOutgoingContext(keyCtx("shared"), "x-tenant", tenant) }
+	as := func(tenant string) context.Context {
+		return metadata.AppendToOutgoingContext(keyCtx("shared"), "x-tenant", tenant)
+	}
 	a, err := client.UnaryCall(as("alice"), &testgrpc.SimpleRequest{})
 	require.NoError(t, err)
 	b, err := client.UnaryCall(as("bob"), &testgrpc.SimpleRequest{})
