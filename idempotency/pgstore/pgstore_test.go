@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,17 @@ func pool(t *testing.T, tracer *statements) *pgxpool.Pool {
 	require.NoError(t, err)
 	if tracer != nil {
 		cfg.ConnConfig.Tracer = tracer
+		cfg.MaxConns = 1 // one connection, whose statements the warm-up prepared
+		dial := cfg.ConnConfig.DialFunc
+		cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			fc := &flightConn{Conn: c, n: &tracer.flights}
+			fc.reading.Store(true)
+			return fc, nil
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -160,7 +172,27 @@ func TestDownAndHung(t *testing.T) {
 // statements counts the statements sent (pgx's QueryTracer). With pgx's
 // default statement cache, each is one round trip once its connection has
 // prepared it (the first use on a connection adds one to prepare it).
-type statements struct{ n atomic.Int64 }
+type statements struct{ n, flights atomic.Int64 }
+
+// flightConn counts round trips on the wire: a write after a read (or the
+// first write) starts one. pgx writes each statement's messages at once.
+type flightConn struct {
+	net.Conn
+	n       *atomic.Int64
+	reading atomic.Bool
+}
+
+func (c *flightConn) Write(b []byte) (int, error) {
+	if c.reading.Swap(false) { // else the previous operation was a write too: the same flight
+		c.n.Add(1)
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *flightConn) Read(b []byte) (int, error) {
+	c.reading.Store(true)
+	return c.Conn.Read(b)
+}
 
 func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	s.n.Add(1)
@@ -183,13 +215,17 @@ func TestRoundTrips(t *testing.T) {
 	require.NoError(t, err)
 	for _, key := range []string{"a", "b"} {
 		st.n.Store(0)
+		st.flights.Store(0)
 		_, err := g.Do(ctx, idempotency.Request{Key: key}, run)
 		require.NoError(t, err)
-		assert.EqualValues(t, 2, st.n.Load(), "first request")
+		assert.EqualValues(t, 2, st.n.Load(), "first request: statements")
+		assert.EqualValues(t, 2, st.flights.Load(), "first request: round trips")
 		st.n.Store(0)
+		st.flights.Store(0)
 		r, err := g.Do(ctx, idempotency.Request{Key: key}, run)
 		require.NoError(t, err)
 		require.True(t, r.Replayed)
-		assert.EqualValues(t, 1, st.n.Load(), "replay")
+		assert.EqualValues(t, 1, st.n.Load(), "replay: statements")
+		assert.EqualValues(t, 1, st.flights.Load(), "replay: round trips")
 	}
 }
