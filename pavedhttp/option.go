@@ -15,6 +15,7 @@ type transportConfig struct {
 	operation      func(*http.Request) string
 	deadlineHeader string // "": no deadline header is sent
 	redactQuery    bool   // WithRedactedQuery
+	addKeys        bool   // WithIdempotencyKeys
 }
 
 func newTransportConfig(opts []Option) transportConfig {

@@ -128,6 +128,7 @@ var errNoResponse = errors.New("pavedhttp: the pipeline returned no response and
 // its status; otherwise the error of the last attempt or of the policy that
 // refused or gave up, which Classify classifies.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = t.withIdempotencyKey(req) // WithIdempotencyKeys
 	enabled, _ := t.rec.Enabled()
 	rt := &roundTrip{req: req, next: t.bare, deadlineHeader: t.cfg.deadlineHeader}
 	if enabled {

@@ -62,6 +62,9 @@ const (
 	EventLimitChanged        = "limit_changed"
 	EventIdempotentReplay    = "idempotent_replay"
 	EventIdempotencyConflict = "idempotency_conflict"
+	// EventIdempotencyStoreError: the idempotency store failed or timed out
+	// (claiming a key, or storing a response); error.type says which.
+	EventIdempotencyStoreError = "idempotency_store_error"
 )
 
 // OutcomeNames are the values of resilience.outcome, indexed by paved.Outcome.
