@@ -128,7 +128,7 @@ func sendUnary(ctx context.Context) error {
 		r.reply, r.callers = u.reply, true
 	}
 	unrepeatable := !c.SafeToRepeat()
-	ctx = withAttempt(ctx, a.Number())
+	ctx = withCriticality(withAttempt(ctx, a.Number()), c)
 	err := u.invoker(ctx, u.method, u.req, r.reply, u.cc, u.opts.attemptOptions(&r.callVars, true, unrepeatable, r.optBuf[:0])...)
 	a.SetResult(r, nil)
 	if err != nil {

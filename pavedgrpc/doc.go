@@ -60,8 +60,10 @@
 //
 // Server side, UnaryServerInterceptor and StreamServerInterceptor (or
 // ServerOptions): the handler runs inside the pipeline with the incoming
-// deadline, the caller's key (WithKeyFunc) and priority (WithPriorityFunc),
-// which also reach the calls the handler makes downstream. A policy's refusal
+// deadline, the caller's key (WithKeyFunc) and priority (by default the
+// CriticalityKey metadata, paved-criticality, the client interceptors send
+// for a call that is not CRITICAL; WithPriorityFunc replaces it), which also
+// reach the calls the handler makes downstream (STANDARDS.md RS-12). A policy's refusal
 // is answered with RESOURCE_EXHAUSTED (the caller sends too much: the refusal
 // carries paved.OutcomeOverload) or UNAVAILABLE (the others), with a
 // grpc-retry-pushback-ms trailer when the policy knows when to come back. A

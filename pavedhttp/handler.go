@@ -38,8 +38,9 @@ var _ http.Handler = (*Handler)(nil)
 
 // NewHandler returns a Handler that admits requests to next through p.
 // Each request's CallInfo has the Operation "METHOD pattern" (or "METHOD"
-// outside a ServeMux route; see WithServerOperationFunc), the caller Key from WithKeyFunc (none
-// by default) and the Priority from WithPriorityFunc (critical by default);
+// outside a ServeMux route; see WithServerOperationFunc), the caller Key from
+// WithKeyFunc (none by default) and the Priority from WithPriorityFunc (by
+// default the caller's CriticalityHeader, else critical);
 // the calls next makes downstream with the request's context inherit the key
 // and priority.
 //

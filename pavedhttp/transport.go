@@ -209,6 +209,7 @@ func sendAttempt(ctx context.Context) error {
 		r.Body = body
 	}
 	setAttemptHeader(r, a.Number()) // r is this attempt's copy
+	setCriticalityHeader(r, c)
 	if rt.deadlineHeader != "" {
 		setDeadlineHeader(ctx, r, rt.deadlineHeader)
 	}
