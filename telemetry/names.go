@@ -32,6 +32,12 @@ const (
 	// AttrRetryReason is on retries_exhausted events: why no further
 	// attempt was made ("max_attempts", "budget", "pushback", ...).
 	AttrRetryReason = "resilience.retry.reason"
+	// AttrChaosFault is on chaos_injected events: the fault injected
+	// ("error", "latency", "hang", "http_status", "reset", "grpc_code").
+	AttrChaosFault = "resilience.chaos.fault"
+	// AttrChaosName is on chaos_injected events: the name of the Chaos
+	// that injected it (chaos.WithName).
+	AttrChaosName = "resilience.chaos.name"
 )
 
 // Event names: every policy decision is one of these.
@@ -51,6 +57,12 @@ const (
 	EventLimitChanged        = "limit_changed"
 	EventIdempotentReplay    = "idempotent_replay"
 	EventIdempotencyConflict = "idempotency_conflict"
+	// EventChaosInjected: a chaos strategy disturbed the call (a rehearsed
+	// failure, never a real one).
+	EventChaosInjected = "chaos_injected"
+	// EventFallback: a fallback policy answered a failed call with a
+	// substitute result.
+	EventFallback = "fallback"
 )
 
 // OutcomeNames are the values of resilience.outcome, indexed by paved.Outcome.
