@@ -109,6 +109,7 @@ type result struct {
 	attemptsPerCall  float64 // requests at the dependency per call
 	p50, p99, p999   time.Duration
 	recover          time.Duration // -1: not measured
+	stopped          time.Duration // how long into the outage the client stopped sending; -1: it did not, or not measured
 	series           series
 }
 
@@ -127,7 +128,7 @@ func (r *run) summarize(scenario string, recoveredAt time.Duration) result {
 	r.mu.Lock()
 	ss := slices.Clone(r.samples)
 	r.mu.Unlock()
-	res := result{scenario: scenario, client: r.name, calls: len(ss), recover: -1}
+	res := result{scenario: scenario, client: r.name, calls: len(ss), recover: -1, stopped: -1}
 	lat := make([]time.Duration, 0, len(ss))
 	nb := int(r.dur / bucket) // whole buckets only: a partial last one would read as a drop
 	ok := make([]float64, nb)
@@ -169,6 +170,28 @@ func (r *run) summarize(scenario string, recoveredAt time.Duration) result {
 		res.recover = recovery(ok, all, recoveredAt)
 	}
 	return res
+}
+
+// stoppedSending is how long after from the dependency's requests per
+// bucket fell below a tenth of the calls made in it, staying there until
+// to; -1 if they never did.
+func stoppedSending(res result, from, to time.Duration) time.Duration {
+	s := res.series
+	first, last := int(from/bucket), min(int(to/bucket), len(s.arrivedPerSec))
+	quiet := -1
+	for i := first; i < last; i++ {
+		if s.arrivedPerSec[i] < 0.1*s.callsPerSec[i] {
+			if quiet < 0 {
+				quiet = i
+			}
+		} else {
+			quiet = -1
+		}
+	}
+	if quiet < 0 {
+		return -1
+	}
+	return time.Duration(quiet)*bucket - from
 }
 
 // recovery is how long after at the share of successful calls reached 90%

@@ -1,4 +1,4 @@
-// Command scenarios is the demo a newcomer runs first: five failures a
+// Command scenarios is the demo a newcomer runs first: failures a
 // dependency has in production, played on loopback, each against a naive
 // client (an http.Client with a timeout and a loop of three attempts) and
 // against paved's recommended pipeline, side by side. It prints one table
@@ -74,6 +74,13 @@ func runAll(cfg config, only, dir string, w io.Writer) ([]result, error) {
 		results = append(results, runs...)
 		if sc.note != "" {
 			notes = append(notes, sc.name+": "+sc.note)
+		}
+		for _, r := range runs {
+			if r.stopped >= 0 {
+				notes = append(notes, fmt.Sprintf("%s: %s stopped sending to the dead dependency %s into the outage", sc.name, r.client, ms(r.stopped)))
+			} else if sc.name == "outage" {
+				notes = append(notes, fmt.Sprintf("%s: %s never stopped sending to the dead dependency", sc.name, r.client))
+			}
 		}
 		path, err := chart(dir, sc, runs)
 		if err != nil {

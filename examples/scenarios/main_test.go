@@ -59,6 +59,8 @@ func TestQuickRun(t *testing.T) {
 	outage := byName["outage"]
 	assert.Less(t, outage["paved"].attemptsPerCall, outage["naive"].attemptsPerCall, "outage: paved sends fewer requests to a dead dependency")
 	assert.GreaterOrEqual(t, outage["paved"].recover, time.Duration(0), "outage: time to recover is measured")
+	assert.GreaterOrEqual(t, outage["paved"].stopped, time.Duration(0), "outage: paved's breaker stops the requests")
+	assert.Less(t, outage["naive"].stopped, time.Duration(0), "outage: the loop never stops")
 
 	tail := byName["slowtail"]
 	assert.Less(t, tail["paved"].p99, tail["naive"].p99, "slow tail: hedging cuts the p99")

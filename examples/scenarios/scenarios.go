@@ -82,7 +82,9 @@ func scenarios(cfg config) []*scenario {
 				r.drive(context.Background(), cfg.rate, func(ctx context.Context) bool {
 					return c.get(ctx, srv.URL) == http.StatusOK
 				}, func(t time.Duration) { down.SetEnabled(t >= outageStart && t < outageEnd) })
-				return r.summarize("outage", outageEnd)
+				res := r.summarize("outage", outageEnd)
+				res.stopped = stoppedSending(res, outageStart, outageEnd)
+				return res
 			},
 		},
 		{
