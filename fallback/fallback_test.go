@@ -3,6 +3,7 @@ package fallback_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
 	"github.com/paved-go/paved/fallback"
+	"github.com/paved-go/paved/hedge"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/telemetry"
 	"github.com/paved-go/paved/telemetry/telemetrytest"
@@ -193,4 +195,31 @@ func TestInvalid(t *testing.T) {
 	}
 	_, err := fallback.New(fallback.Value(1), nil)
 	require.NoError(t, err, "a nil option is skipped")
+}
+
+// Under hedging, attempts run at once and late ones land after the call
+// ends; the substitute stands, every attempt's result is freed, and the
+// race detector sees no shared write.
+func TestUnderHedge(t *testing.T) {
+	var recorded, freed atomic.Int32
+	p := paved.New("hedged", fallback.MustNew(fallback.Value("fallback")),
+		hedge.MustNew(hedge.WithDelay(time.Millisecond), hedge.WithMaxHedges(2), hedge.WithoutBudget()))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 25 {
+				v, err := paved.Do(context.Background(), p, func(ctx context.Context) (string, error) {
+					recorded.Add(1)
+					paved.AttemptFrom(ctx).SetResult("partial", func(any) { freed.Add(1) })
+					time.Sleep(2 * time.Millisecond)
+					return "", errDown
+				})
+				assert.NoError(t, err)
+				assert.Equal(t, "fallback", v)
+			}
+		})
+	}
+	wg.Wait()
+	require.Eventually(t, func() bool { return freed.Load() == recorded.Load() }, 5*time.Second, time.Millisecond,
+		"every attempt's result is freed (%d of %d)", freed.Load(), recorded.Load())
 }
