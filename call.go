@@ -147,6 +147,7 @@ const (
 type callMore struct {
 	extra []*Attempt
 	final *Attempt
+	sub   *Attempt // Substitute's: final whatever SetFinal says
 }
 
 var noCallInfo = &CallInfo{}
@@ -315,8 +316,9 @@ func (c *Call) SetFinal(a *Attempt) {
 	c.mu.Unlock()
 }
 
-// Final returns the attempt whose result the call returns: the one marked with
-// SetFinal, or the only attempt when there was one. It returns nil when several
+// Final returns the attempt whose result the call returns: the Substitute's
+// if there is one, else the one marked with SetFinal, or the only attempt
+// when there was one. It returns nil when several
 // attempts ran and none was marked (the call failed before any result was kept).
 func (c *Call) Final() *Attempt {
 	c.mu.Lock()
@@ -328,6 +330,8 @@ func (c *Call) finalLocked() *Attempt {
 	switch {
 	case c.more == nil:
 		return &c.first
+	case c.more.sub != nil:
+		return c.more.sub
 	case c.more.final != nil:
 		return c.more.final
 	case len(c.more.extra) == 0:

@@ -67,11 +67,15 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 		c, err := p.ExecuteWith(ctx, &u.info, sendUnary)
 		if a := c.Final(); a != nil {
 			if v, ok := a.Result(); ok {
-				r := v.(*unaryResult)
-				if err == nil && !r.callers {
-					moveReply(reply, r.reply)
+				if r, ok := v.(*unaryResult); ok {
+					if err == nil && !r.callers {
+						moveReply(reply, r.reply)
+					}
+					u.opts.deliver(&r.callVars)
+				} else if err == nil {
+					err = substituteReply(reply, v) // a fallback's (paved.Call.Substitute)
+					u.opts.deliver(&callVars{})
 				}
-				u.opts.deliver(&r.callVars)
 			}
 			a.Release()
 		}

@@ -32,6 +32,12 @@ const (
 	// AttrRetryReason is on retries_exhausted events: why no further
 	// attempt was made ("max_attempts", "budget", "pushback", ...).
 	AttrRetryReason = "resilience.retry.reason"
+	// AttrChaosFault is on chaos_injected events: the fault injected
+	// ("error", "latency", "hang", "http_status", "reset", "grpc_code").
+	AttrChaosFault = "resilience.chaos.fault"
+	// AttrChaosName is on chaos_injected events: the name of the Chaos
+	// that injected it (chaos.WithName).
+	AttrChaosName = "resilience.chaos.name"
 	// AttrRateLimitPolicy is on rate_limited events: the limit's name
 	// (ratelimit.WithName), never the caller's key.
 	AttrRateLimitPolicy = "resilience.ratelimit.policy"
@@ -65,6 +71,12 @@ const (
 	// EventIdempotencyStoreError: the idempotency store failed or timed out
 	// (claiming a key, or storing a response); error.type says which.
 	EventIdempotencyStoreError = "idempotency_store_error"
+	// EventChaosInjected: a chaos strategy disturbed the call (a rehearsed
+	// failure, never a real one).
+	EventChaosInjected = "chaos_injected"
+	// EventFallback: a fallback policy answered a failed call with a
+	// substitute result.
+	EventFallback = "fallback"
 )
 
 // OutcomeNames are the values of resilience.outcome, indexed by paved.Outcome.
