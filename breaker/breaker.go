@@ -44,7 +44,8 @@ type Breaker struct {
 	// a wall-clock step (NTP, a VM resumed) neither stretches nor cuts an
 	// open period. UnixNano would drop the monotonic reading.
 	origin    time.Time
-	openUntil atomic.Int64 // since origin; 0: no open period of ours is running
+	openUntil atomic.Int64              // since origin; 0: no open period of ours is running
+	refused   atomic.Pointer[openError] // the refusal of the latest open period (refusal)
 	// late is a state gobreaker went to while our open period still ran
 	// (half-open: a call passed our gate just before the trip; closed: a
 	// probe succeeded under TripFor's period), plus 1; 0: none. It is
@@ -209,13 +210,13 @@ func (b *Breaker) run(ctx context.Context, next paved.Op) (err error) {
 		if m == modeForcedClosed {
 			return next(ctx)
 		}
-		return b.reject(ctx, ErrOpen, 0)
+		return b.refuse(ctx, errForcedOpen, 0)
 	}
 	// Closed: openUntil is 0 and the clock is not read at all.
 	if u := b.openUntil.Load(); u != 0 {
 		now := b.now()
 		if now < u {
-			return b.reject(ctx, ErrOpen, time.Duration(u-now))
+			return b.refuse(ctx, b.refusal(u), time.Duration(u-now))
 		}
 		if b.openUntil.CompareAndSwap(u, 0) {
 			if s := b.late.Swap(0); s != 0 {
@@ -318,10 +319,20 @@ func (b *Breaker) remaining() time.Duration {
 }
 
 func (b *Breaker) reject(ctx context.Context, sentinel error, after time.Duration) error {
+	switch {
+	case after > 0:
+		return b.refuse(ctx, paved.NewRejection(sentinel, after), after)
+	case sentinel == ErrTooManyRequests:
+		return b.refuse(ctx, errHalfOpenIsFull, 0)
+	}
+	return b.refuse(ctx, errForcedOpen, 0)
+}
+
+// refuse reports the refusal err, whose hint is after, and returns it.
+func (b *Breaker) refuse(ctx context.Context, err error, after time.Duration) error {
 	if b.pending.Load() {
 		b.flush(ctx)
 	}
-	err := paved.NewRejection(sentinel, after)
 	paved.Emit(ctx, telemetry.Event{Name: telemetry.EventBreakerRejected, Policy: "breaker", Delay: after, Err: err, Attrs: b.attrs})
 	return err
 }

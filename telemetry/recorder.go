@@ -159,19 +159,27 @@ func (r *Recorder) RecordAttempt(ctx context.Context, operation string, start ti
 
 // Emit reports ev for a call of operation: a span event on the span in ctx,
 // a resilience.events count, and a log record when a logger is set.
+//
+// It reports to the providers the call started with: paved calls it only
+// within a call, whose start read them (Enabled, StartCall), so it saves
+// looking at the globals again. A provider installed mid-call is seen by the
+// next call, as MetricsOn's are.
 func (r *Recorder) Emit(ctx context.Context, operation string, ev Event) {
-	r.t.emit(ctx, r.attr, operation, ev)
+	s := r.t.state.Load()
+	if s == nil {
+		s = r.t.current()
+	}
+	r.t.emit(ctx, s, r.attr, operation, ev)
 }
 
 // Emit reports ev outside any call, for the pipeline named pipeline: a policy
 // whose state changes in the background (a breaker opened by fleet-wide state)
 // has no call to report it with.
 func (t *Telemetry) Emit(ctx context.Context, pipeline string, ev Event) {
-	t.emit(ctx, attribute.String(AttrPipeline, pipeline), "", ev)
+	t.emit(ctx, t.current(), attribute.String(AttrPipeline, pipeline), "", ev)
 }
 
-func (t *Telemetry) emit(ctx context.Context, pipeline attribute.KeyValue, operation string, ev Event) {
-	s := t.current()
+func (t *Telemetry) emit(ctx context.Context, s *state, pipeline attribute.KeyValue, operation string, ev Event) {
 	span := trace.SpanFromContext(ctx)
 	recording := span.IsRecording()
 	logging := t.logger != nil && t.logger.Enabled(ctx, ev.level())

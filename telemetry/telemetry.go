@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync/atomic"
+	"unsafe"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
@@ -96,7 +97,7 @@ func (t *Telemetry) current() *state {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
-	if s != nil && s.same(tp, mp) {
+	if s != nil && (sameWords(s.tp, tp) && sameWords(s.mp, mp) || s.same(tp, mp)) {
 		return s
 	}
 	s = &state{tp: tp, mp: mp, fixed: t.tp != nil && t.mp != nil}
@@ -118,6 +119,16 @@ func (t *Telemetry) current() *state {
 // dynamic type compares unequal without panicking, whatever that type.
 func (s *state) same(tp trace.TracerProvider, mp metric.MeterProvider) bool {
 	return s.comparable && s.tp == tp && s.mp == mp
+}
+
+// sameWords reports whether a and b, two interface values, hold the same
+// dynamic type and the same data word: the same provider, loaded again from
+// where it is kept (an option, otel's globals). That implies a == b, and it
+// costs two word compares where == calls into the runtime; when it is
+// false, same decides.
+func sameWords[I any](a, b I) bool {
+	wa, wb := (*[2]unsafe.Pointer)(unsafe.Pointer(&a)), (*[2]unsafe.Pointer)(unsafe.Pointer(&b))
+	return wa[0] == wb[0] && wa[1] == wb[1] // not wa == wb, which calls memequal
 }
 
 // isNoop reports whether p is a provider that records nothing: the global
