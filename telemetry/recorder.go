@@ -23,12 +23,17 @@ type Recorder struct {
 	attr     attribute.KeyValue
 	// ops caches, per operation, the attribute sets of each outcome, built
 	// once so recording a measurement does not allocate.
-	ops     sync.Map // operation -> *outcomeOpts
+	ops     sync.Map // operation -> *opCache
 	opsSize atomic.Int32
 }
 
-// outcomeOpts are the record options of one operation, per outcome.
-type outcomeOpts [len(OutcomeNames)][]metric.RecordOption
+// opCache is what recording one operation's calls needs, built once: the
+// record options of its measurements per outcome, and the options its call
+// spans start with.
+type opCache struct {
+	outcome [len(OutcomeNames)][]metric.RecordOption
+	start   []trace.SpanStartOption
+}
 
 // maxCachedOperations bounds the per-operation cache: past it, a new
 // operation's attribute sets are built per measurement (an allocation, never
@@ -43,30 +48,49 @@ func (t *Telemetry) Recorder(pipeline string) *Recorder {
 
 // opts returns the record options of operation's measurements with outcome.
 func (r *Recorder) opts(operation string, outcome int) []metric.RecordOption {
+	return r.cache(operation).outcome[outcome]
+}
+
+// cache returns operation's opCache.
+func (r *Recorder) cache(operation string) *opCache {
 	if v, ok := r.ops.Load(operation); ok {
-		return v.(*outcomeOpts)[outcome]
+		return v.(*opCache)
 	}
-	o := r.buildOpts(operation)
+	o := r.buildCache(operation)
 	if r.opsSize.Load() < maxCachedOperations {
 		if v, loaded := r.ops.LoadOrStore(operation, o); loaded {
-			o = v.(*outcomeOpts)
+			o = v.(*opCache)
 		} else {
 			r.opsSize.Add(1)
 		}
 	}
-	return o[outcome]
+	return o
 }
 
-func (r *Recorder) buildOpts(operation string) *outcomeOpts {
-	o := &outcomeOpts{}
+func (r *Recorder) buildCache(operation string) *opCache {
+	o := &opCache{}
 	for i, name := range OutcomeNames {
 		kv := []attribute.KeyValue{r.attr, attribute.String(AttrOutcome, name)}
 		if operation != "" {
 			kv = append(kv, attribute.String(AttrOperation, operation))
 		}
-		o[i] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
+		o.outcome[i] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
 	}
+	o.start = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(r.callAttrs(operation, 0)...)}
 	return o
+}
+
+// callAttrs are the attributes a call span starts with.
+func (r *Recorder) callAttrs(operation string, callerAttempt int) []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 1, 3)
+	attrs[0] = r.attr
+	if operation != "" {
+		attrs = append(attrs, attribute.String(AttrOperation, operation))
+	}
+	if callerAttempt > 1 {
+		attrs = append(attrs, attribute.Int(AttrCallerAttempt, callerAttempt))
+	}
+	return attrs
 }
 
 // Enabled reports whether spans or metrics are recorded at all, and whether
@@ -106,14 +130,12 @@ func (r *Recorder) StartCall(ctx context.Context, operation string, callerAttemp
 		cs.start = time.Now()
 	}
 	if s.tracer != nil {
-		attrs := []attribute.KeyValue{r.attr}
-		if operation != "" {
-			attrs = append(attrs, attribute.String(AttrOperation, operation))
+		if callerAttempt > 1 { // a resend: attributes of its own
+			ctx, cs.span = s.tracer.Start(ctx, r.pipeline, trace.WithSpanKind(trace.SpanKindInternal),
+				trace.WithAttributes(r.callAttrs(operation, callerAttempt)...))
+		} else {
+			ctx, cs.span = s.tracer.Start(ctx, r.pipeline, r.cache(operation).start...)
 		}
-		if callerAttempt > 1 {
-			attrs = append(attrs, attribute.Int(AttrCallerAttempt, callerAttempt))
-		}
-		ctx, cs.span = s.tracer.Start(ctx, r.pipeline, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
 	}
 	return ctx, cs
 }
