@@ -30,9 +30,13 @@ go test -c -o "$bin" .
 rows=$("$bin" -test.run '^$' -test.bench "^Benchmark($ROWS)" -test.benchtime 1x |
   awk '/^Benchmark/ {sub(/-[0-9]+$/, "", $1); print $1}' | grep '/mode=serial/' | grep -v '^BenchmarkOutage' || true)
 
+# anchored turns a row's name into a -test.bench pattern matching it alone:
+# every level anchored, so BenchmarkHTTP does not also run BenchmarkHTTPTelemetry.
+anchored() { echo "^${1//\//\$/^}\$"; }
+
 instr() { # instr <row> <iterations>
   GOGC=off GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-    "$bin" -test.run '^$' -test.bench "^${1}\$" -test.benchtime "${2}x" 2>&1 >/dev/null |
+    "$bin" -test.run '^$' -test.bench "$(anchored "$1")" -test.benchtime "${2}x" 2>&1 >/dev/null |
     grep -oE 'Collected : [0-9]+' | awk '{print $3}'
 }
 
