@@ -100,7 +100,13 @@ func (t *Telemetry) current() *state {
 	if s != nil && (sameWords(s.tp, tp) && sameWords(s.mp, mp) || s.same(tp, mp)) {
 		return s
 	}
-	s = &state{tp: tp, mp: mp, fixed: t.tp != nil && t.mp != nil}
+	return t.rebuild(tp, mp)
+}
+
+// rebuild makes and stores the state for tp and mp: current's slow path,
+// kept apart so the fast path stays small.
+func (t *Telemetry) rebuild(tp trace.TracerProvider, mp metric.MeterProvider) *state {
+	s := &state{tp: tp, mp: mp, fixed: t.tp != nil && t.mp != nil}
 	s.comparable = reflect.TypeOf(tp).Comparable() && reflect.TypeOf(mp).Comparable()
 	if !isNoop(tp) {
 		s.tracer = tp.Tracer(ScopeName)
