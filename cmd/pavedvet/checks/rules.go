@@ -36,7 +36,7 @@ var knownRules = map[Rule]bool{RS1: true, RS2: true, RS12: true, RS14: true, RS1
 
 // Analyzers returns every pavedvet analyzer, the directive checker first.
 func Analyzers() []*analysis.Analyzer {
-	return []*analysis.Analyzer{Ignore, Deadline, RequestContext, BodyClose}
+	return []*analysis.Analyzer{Ignore, Deadline, RequestContext, RetryLoop, BodyClose, PipelineOrder}
 }
 
 // Import paths the analyzers recognise.

@@ -13,8 +13,9 @@ func New(name string, ms ...Middleware) *Pipeline { return &Pipeline{} }
 
 func Chain(ms ...Middleware) Middleware { return nil }
 
-type opt struct{}
+// Option configures a Pipeline.
+type Option struct{}
 
-func (opt) Wrap(next Op) Op { return next }
+func (*Option) Wrap(next Op) Op { return next }
 
-func WithTelemetry(t any) Middleware { return opt{} }
+func WithTelemetry(t any) *Option { return &Option{} }
