@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -37,9 +38,12 @@ type Set struct {
 	gen atomic.Pointer[generation]
 
 	// Guarded by mu.
-	clients  map[string]*clientSlot
-	server   *serverSlot
-	handlers []*handlerSlot
+	source     string   // the file Open read, for Watch("")
+	applied    [32]byte // SHA-256 of the last file content Watch or Reload saw
+	hasApplied bool
+	clients    map[string]*clientSlot
+	server     *serverSlot
+	handlers   []*handlerSlot
 }
 
 // generation is everything one configuration built. Immutable once
@@ -70,11 +74,17 @@ func New(cfg *Config, opts ...Option) *Set {
 
 // Open loads the file at path (Load) and returns a Set for it.
 func Open(path string, opts ...Option) (*Set, error) {
-	cfg, err := Load(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, opts...), nil
+	cfg, problems := parse(data)
+	if len(problems) > 0 {
+		return nil, &Error{Source: path, Problems: problems}
+	}
+	s := New(cfg, opts...)
+	s.source, s.applied, s.hasApplied = path, sha256.Sum256(data), true
+	return s, nil
 }
 
 // Config returns the configuration in force.
@@ -283,7 +293,11 @@ func (g *generation) clone() *generation {
 // Apply puts cfg in force: every pipeline and handler the Set handed out is
 // rebuilt from it and swapped at once. Policies whose settings are the same
 // in cfg keep their state. A nil cfg is an error.
-func (s *Set) Apply(cfg *Config) error {
+func (s *Set) Apply(cfg *Config) error { return s.apply(cfg, nil) }
+
+// apply is Apply; data, when not nil, is the file content cfg was parsed
+// from, remembered so that Watch does not reload it again.
+func (s *Set) apply(cfg *Config, data []byte) error {
 	if cfg == nil {
 		return errors.New("policy: Apply needs a Config")
 	}
@@ -320,6 +334,7 @@ func (s *Set) Apply(cfg *Config) error {
 		g.handlers[h.idx] = s.buildHandler(g, s.server.p, h)
 	}
 	s.gen.Store(g)
+	s.applied, s.hasApplied = sha256.Sum256(data), data != nil
 	for _, name := range unknown {
 		s.unknown(name)
 	}
@@ -332,24 +347,25 @@ func (s *Set) Apply(cfg *Config) error {
 // For configuration that does not come from a file Watch can follow.
 func (s *Set) Reload(data []byte) error {
 	cfg, err := Parse(data)
-	return s.reloaded(cfg, err, "")
+	return s.reloaded(cfg, err, data)
 }
 
-func (s *Set) reloaded(cfg *Config, err error, source string) error {
+// reloaded puts cfg, parsed from data, in force, or reports err.
+func (s *Set) reloaded(cfg *Config, err error, data []byte) error {
 	if err == nil {
-		err = s.Apply(cfg)
+		err = s.apply(cfg, data)
 	}
 	if err != nil {
-		var pe *Error
-		if errors.As(err, &pe) && source != "" {
-			pe.Source = source
-		}
-		s.o.tel.Emit(context.Background(), policyName, telemetry.Event{
-			Name: telemetry.EventConfigRejected, Policy: policyName, Err: err,
-			Attrs: []attribute.KeyValue{attribute.Int(telemetry.AttrProblems, len(ProblemsOf(err)))},
-		})
+		s.rejected(err)
 		return err
 	}
 	s.o.tel.Emit(context.Background(), policyName, telemetry.Event{Name: telemetry.EventConfigReloaded, Policy: policyName})
 	return nil
+}
+
+func (s *Set) rejected(err error) {
+	s.o.tel.Emit(context.Background(), policyName, telemetry.Event{
+		Name: telemetry.EventConfigRejected, Policy: policyName, Err: err,
+		Attrs: []attribute.KeyValue{attribute.Int(telemetry.AttrProblems, len(ProblemsOf(err)))},
+	})
 }
