@@ -89,4 +89,4 @@ func TestNewReportsComposition(t *testing.T) {
 type limiter struct{}
 
 func (limiter) Wrap(next paved.Op) paved.Op { return next }
-func (limiter) Role() paved.Role           { return paved.RoleRateLimit }
+func (limiter) Role() paved.Role            { return paved.RoleRateLimit }
