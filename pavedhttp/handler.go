@@ -37,8 +37,8 @@ type Handler struct {
 var _ http.Handler = (*Handler)(nil)
 
 // NewHandler returns a Handler that admits requests to next through p.
-// Each request's CallInfo has the Operation "METHOD pattern" (or "METHOD
-// path"; see WithServerOperationFunc), the caller Key from WithKeyFunc (none
+// Each request's CallInfo has the Operation "METHOD pattern" (or "METHOD"
+// outside a ServeMux route; see WithServerOperationFunc), the caller Key from WithKeyFunc (none
 // by default) and the Priority from WithPriorityFunc (critical by default);
 // the calls next makes downstream with the request's context inherit the key
 // and priority.

@@ -184,7 +184,7 @@ func (t *Telemetry) emit(ctx context.Context, pipeline attribute.KeyValue, opera
 		attrs = append(attrs, attribute.String(AttrOperation, operation))
 	}
 	if s.inst != nil {
-		s.inst.events.Add(ctx, 1, metric.WithAttributes(attrs...))
+		s.inst.events.Add(ctx, 1, metric.WithAttributes(countedAttrs(attrs, ev.Attrs)...))
 	}
 	if ev.Attempt > 0 {
 		attrs = append(attrs, attribute.Int(AttrAttempt, ev.Attempt))
@@ -206,6 +206,19 @@ func (t *Telemetry) emit(ctx context.Context, pipeline attribute.KeyValue, opera
 		}
 		t.logger.Log(ctx, ev.level(), "resilience "+ev.Name, la...)
 	}
+}
+
+// countedAttrs adds to the counter's attributes the event attributes that
+// are bounded enough to be metric labels: the reason a retry gave up, so
+// that refusals by the budget can be counted and alerted on apart from calls
+// that simply used all their attempts.
+func countedAttrs(attrs, extra []attribute.KeyValue) []attribute.KeyValue {
+	for _, kv := range extra {
+		if kv.Key == AttrRetryReason {
+			return append(attrs[:len(attrs):len(attrs)], kv)
+		}
+	}
+	return attrs
 }
 
 // RecordBreakerState sets the resilience.breaker.state gauge of the named

@@ -79,3 +79,36 @@ func TestEmitOutsideACallAndGauges(t *testing.T) {
 	}, got)
 	assert.Empty(t, spans.GetSpans(), "an event outside a call has no span to go on")
 }
+
+// The reason a retry gave up is a label of the events counter, so that an
+// alert can tell calls refused by the budget from calls that used every
+// attempt; no other event attribute becomes a label.
+func TestRetryReasonIsACounterLabel(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer func() { _ = mp.Shutdown(context.Background()) }()
+	tel := telemetry.New(telemetry.WithMeterProvider(mp))
+	ctx := context.Background()
+	for _, reason := range []string{"budget", "budget", "max_attempts"} {
+		tel.Emit(ctx, "payments", telemetry.Event{Name: telemetry.EventRetriesExhausted, Policy: "retry",
+			Attrs: []attribute.KeyValue{attribute.String(telemetry.AttrRetryReason, reason)}})
+	}
+	tel.Emit(ctx, "payments", telemetry.Event{Name: telemetry.EventBreakerOpened, Policy: "breaker",
+		Attrs: []attribute.KeyValue{attribute.String(telemetry.AttrBreaker, "payments")}})
+
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(ctx, &rm))
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				reason, _ := dp.Attributes.Value(telemetry.AttrRetryReason)
+				_, hasBreaker := dp.Attributes.Value(telemetry.AttrBreaker)
+				assert.False(t, hasBreaker, "only the retry reason becomes a label")
+				event, _ := dp.Attributes.Value(telemetry.AttrEvent)
+				got[event.AsString()+"/"+reason.AsString()] = dp.Value
+			}
+		}
+	}
+	assert.Equal(t, map[string]int64{"retries_exhausted/budget": 2, "retries_exhausted/max_attempts": 1, "breaker_opened/": 1}, got)
+}
