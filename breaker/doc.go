@@ -92,4 +92,7 @@
 // The standard: the outcome table and pipeline order of docs/design.md (the breaker sits
 // inside retry, so one failing attempt counts once); docs/reference.md "Circuit
 // breaker".
+//
+// Standards: STANDARDS.md RS-6 (circuit breakers) and RS-15 (inside the
+// retry). In a policy file it is the breaker section.
 package breaker
