@@ -149,7 +149,7 @@ func TestAdaptiveTelemetry(t *testing.T) {
 	assert.EqualValues(t, 4, lim)
 	assert.EqualValues(t, 0, in)
 
-	// Refusals are events and refresh the gauges.
+	// Refusals are events; the gauges are read at collection, so in flight is current.
 	h := newHolder()
 	errs := h.start(t, func(ctx context.Context) error { return p.Run(ctx, h.op) }, 4)
 	require.ErrorIs(t, p.Run(context.Background(), h.op), bulkhead.ErrFull)

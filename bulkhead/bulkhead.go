@@ -36,8 +36,11 @@ type Bulkhead struct {
 	// release, so a release either sees the waiter or the waiter sees the
 	// freed slot: no wake-up is lost.
 	waiters atomic.Int64
-	mu      sync.Mutex
-	queue   []*waiter // FIFO; only touched under mu
+	// observed is set by the first call, which makes its pipeline's gauges
+	// read this bulkhead.
+	observed atomic.Bool
+	mu       sync.Mutex
+	queue    []*waiter // FIFO; only touched under mu
 }
 
 // waiter is one call waiting for a slot. A releaser grants it a slot under
@@ -145,6 +148,9 @@ func (b *Bulkhead) Waiting() int {
 func (b *Bulkhead) Wrap(next paved.Op) paved.Op {
 	if b.lim == nil {
 		return func(ctx context.Context) error {
+			if !b.observed.Load() {
+				b.observe(ctx)
+			}
 			if b.waiters.Load() != 0 || !b.tryFixed() {
 				if _, err := b.wait(ctx); err != nil {
 					return err
@@ -155,6 +161,9 @@ func (b *Bulkhead) Wrap(next paved.Op) paved.Op {
 		}
 	}
 	return func(ctx context.Context) (err error) {
+		if !b.observed.Load() {
+			b.observe(ctx)
+		}
 		var tok limit.Token
 		ok := false
 		if b.waiters.Load() == 0 {
@@ -215,7 +224,6 @@ func (b *Bulkhead) releaseAdaptive(ctx context.Context, tok limit.Token, r limit
 		attrs = append(attrs, b.attrs...)
 		attrs = append(attrs, attribute.Int(telemetry.AttrLimit, lim), attribute.String(telemetry.AttrAlgorithm, b.lim.Algorithm()))
 		paved.Emit(ctx, telemetry.Event{Name: telemetry.EventLimitChanged, Policy: "bulkhead", Attrs: attrs})
-		b.gauges(ctx)
 	}
 }
 
@@ -354,15 +362,18 @@ func (b *Bulkhead) giveBack(ctx context.Context, tok limit.Token) {
 func (b *Bulkhead) reject(ctx context.Context, waited time.Duration) error {
 	err := paved.NewRejection(ErrFull, 0)
 	paved.Emit(ctx, telemetry.Event{Name: telemetry.EventBulkheadRejected, Policy: "bulkhead", Delay: waited, Err: err, Attrs: b.attrs})
-	b.gauges(ctx)
 	return err
 }
 
-// gauges sets resilience.concurrency.limit and .inflight for the call's
-// pipeline. They are set when the limit changes and when a call is refused,
-// not on every call: a gauge record costs more than the bulkhead itself.
-func (b *Bulkhead) gauges(ctx context.Context) {
-	if c := paved.CallFrom(ctx); c != nil {
-		c.Telemetry().RecordConcurrency(ctx, c.Pipeline(), "bulkhead", int64(b.Limit()), int64(b.Inflight()))
+// observe makes the resilience.concurrency.* gauges of the call's pipeline
+// read this bulkhead whenever metrics are collected: the series exist from
+// the first call and in flight is current, at no cost per call.
+// Only the first call looks: a bulkhead whose first call runs outside a
+// pipeline (its Wrap called directly) is not reported.
+func (b *Bulkhead) observe(ctx context.Context) {
+	if b.observed.CompareAndSwap(false, true) {
+		if c := paved.CallFrom(ctx); c != nil {
+			telemetry.ObserveConcurrency(c.Telemetry(), c.Pipeline(), "bulkhead", b)
+		}
 	}
 }

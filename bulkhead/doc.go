@@ -59,11 +59,11 @@
 //
 // A refusal is a bulkhead_rejected event (its Delay is the time waited); a
 // change of an adaptive limit is a limit_changed event with
-// resilience.limit and resilience.algorithm. Both set the
+// resilience.limit and resilience.algorithm. From its first call through a
+// pipeline, the bulkhead is read by that pipeline's
 // resilience.concurrency.limit and resilience.concurrency.inflight gauges
-// (policy "bulkhead") for the call's pipeline: they are set at those
-// moments, not on every call, because recording a gauge costs more than the
-// bulkhead itself.
+// (policy "bulkhead") whenever metrics are collected: current values at no
+// cost per call (telemetry.ObserveConcurrency).
 //
 // # Cost
 //
