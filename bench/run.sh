@@ -27,7 +27,10 @@ mkdir -p "$DATA"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if [ "${1:-}" != report ]; then
+if [ "${1:-}" = report ]; then
+  . "$DATA/params" # the settings the figures were taken with
+else
+printf 'COUNT=%s\nBENCHTIME=%s\n' "$COUNT" "$BENCHTIME" >"$DATA/params"
 bin=$work/bench.test
 go test -c -o "$bin" .
 
