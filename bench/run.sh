@@ -4,6 +4,7 @@
 #   bench/run.sh              # everything: callgrind, then ns with -count 6
 #   COUNT=10 BENCHTIME=2s bench/run.sh
 #   ROWS='README|Breaker' bench/run.sh   # only the compositions matching ROWS
+#   bench/run.sh report       # rewrite RESULTS.md from the last run's data
 #
 # Two measures, side by side in one run:
 #   - instructions per call, counted by callgrind (valgrind) on the serial
@@ -20,9 +21,16 @@ ROWS=${ROWS:-.}
 N1=${N1:-2000}
 N2=${N2:-12000}
 OUT=${OUT:-RESULTS.md}
+DATA=${DATA:-results} # the raw figures, kept so RESULTS.md can be rewritten
+mkdir -p "$DATA"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+if [ "${1:-}" = report ]; then
+  . "$DATA/params" # the settings the figures were taken with
+else
+printf 'COUNT=%s\nBENCHTIME=%s\n' "$COUNT" "$BENCHTIME" >"$DATA/params"
 bin=$work/bench.test
 go test -c -o "$bin" .
 
@@ -40,7 +48,7 @@ instr() { # instr <row> <iterations>
     grep -oE 'Collected : [0-9]+' | awk '{print $3}'
 }
 
-: >"$work/cg.txt"
+: >"$DATA/cg.txt"
 if command -v valgrind >/dev/null; then
   for row in $rows; do
     n1=$N1 n2=$N2
@@ -50,14 +58,22 @@ if command -v valgrind >/dev/null; then
     comp=${row#Benchmark}
     comp=${comp%%/*}
     lib=${row##*lib=}
-    echo "$comp $lib $(((b - a) / (n2 - n1)))" | tee -a "$work/cg.txt"
+    echo "$comp $lib $(((b - a) / (n2 - n1)))" | tee -a "$DATA/cg.txt"
   done
 else
   echo "valgrind not found: no instruction counts" >&2
 fi
 
 "$bin" -test.run '^$' -test.bench "^Benchmark($ROWS)" -test.benchmem -test.count "$COUNT" -test.benchtime "$BENCHTIME" |
-  tee "$work/ns.txt" | grep -v '^BenchmarkOutage' | grep '^Benchmark' || true
+  tee "$DATA/ns.txt" | grep -v '^BenchmarkOutage' | grep '^Benchmark' || true
+fi
+cp "$DATA/cg.txt" "$DATA/ns.txt" "$work/"
+
+# median ns/op of one row of ns.txt
+median() {
+  awk -v row="$1" '$1 ~ "^"row"-[0-9]+$" { for (i = 3; i < NF; i++) if ($(i + 1) == "ns/op") v[++n] = $i }
+    END { if (!n) exit; asort(v); print (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }' "$work/ns.txt"
+}
 
 {
   echo "# paved beside its peers"
@@ -88,16 +104,32 @@ fi
       f = (comp[i] in floor) ? sprintf("%.2f", n[i] / floor[comp[i]]) : ""
       p = (comp[i] in paved) ? sprintf("%.2f", n[i] / paved[comp[i]]) : ""
       printf "| %s | %s | %d | %s | %s |\n", comp[i], lib[i], n[i], f, p } }' "$work/cg.txt"
+  cg() { awk -v c="$1" -v l="$2" '$1 == c && $2 == l { print $3 }' "$work/cg.txt"; }
+  sdk=$(cg TelemetryOverhead paved-sdk) off=$(cg TelemetryOverhead paved-off)
+  otel=$(cg TelemetryOverhead otelhttp) stub=$(cg TelemetryOverhead stub)
+  if [ -n "$sdk" ] && [ -n "$off" ] && [ -n "$otel" ] && [ -n "$stub" ]; then
+    row=BenchmarkTelemetryOverhead/mode=serial/lib
+    ns=$(awk -v a="$(median $row=paved-sdk)" -v b="$(median $row=paved-off)" -v c="$(median $row=otelhttp)" \
+      -v d="$(median $row=stub)" 'BEGIN { if (a != "") printf "%.0f", (a - b) - (c - d) }')
+    echo
+    echo "paved's own telemetry (its call span, events and metrics), over otelhttp's"
+    echo "per-attempt instrumentation, with the SDK sampling everything:"
+    echo "(paved-sdk - paved-off) - (otelhttp - stub) = $(((sdk - off) - (otel - stub))) instructions${ns:+, $ns ns (medians)} per call."
+  fi
   echo
   echo "## Time and allocations (benchstat, -count $COUNT)"
   echo
   echo "Wall-clock figures from a shared machine: compare columns within one row,"
-  echo "not runs with each other."
-  echo
-  echo '```'
-  grep -v '^BenchmarkOutage' "$work/ns.txt" >"$work/cost.txt" || true
-  go tool benchstat -col /lib "$work/cost.txt"
-  echo '```'
+  echo "not runs with each other. One table per composition, the first column the base."
+  for comp in $(awk '/^Benchmark/ && !/^BenchmarkOutage/ { c = $1; sub(/^Benchmark/, "", c); sub(/\/.*/, "", c); if (!(c in s)) { s[c] = 1; print c } }' "$work/ns.txt"); do
+    echo
+    echo "### $comp"
+    echo
+    echo '```'
+    grep -E "^Benchmark${comp}/" "$work/ns.txt" >"$work/one.txt"
+    go tool benchstat -col /lib "$work/one.txt" | grep -vE '^(goos|goarch|pkg|cpu):' | sed '/^$/N;/^\n$/D'
+    echo '```'
+  done
   if grep -q '^BenchmarkOutage' "$work/ns.txt"; then
     echo
     echo "## A full outage: attempts per call with each library's defaults"
