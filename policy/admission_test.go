@@ -106,4 +106,6 @@ server:
 
 func policyNew(t *testing.T, yaml string) *policy.Set { return policy.New(mustParse(t, yaml)) }
 
-func policyMiddlewares(s *policy.Set, name string) []paved.Middleware { return policy.Middlewares(s, name) }
+func policyMiddlewares(s *policy.Set, name string) []paved.Middleware {
+	return policy.Middlewares(s, name)
+}
