@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/paved-go/paved/policy"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -87,6 +89,17 @@ func TestExampleFileSetsEverySection(t *testing.T) {
 	} {
 		assert.True(t, paths[want], "the example file does not set %s", want)
 	}
+}
+
+// Every dependency of the example file builds, in the paved order.
+func TestExampleFileBuilds(t *testing.T) {
+	cfg, err := policy.Parse(example)
+	require.NoError(t, err)
+	set := policy.New(cfg)
+	for _, name := range append(cfg.Names(), "unknown") {
+		assert.Equal(t, name, set.Pipeline(name).Name())
+	}
+	assert.Equal(t, "orders-api", set.ServerPipeline().Name())
 }
 
 func TestInvalidFile(t *testing.T) {
