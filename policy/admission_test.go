@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -108,4 +109,28 @@ func policyNew(t *testing.T, yaml string) *policy.Set { return policy.New(mustPa
 
 func policyMiddlewares(s *policy.Set, name string) []paved.Middleware {
 	return policy.Middlewares(s, name)
+}
+
+// The server's per-caller limiter keeps its counts across a reload that
+// does not change it.
+func TestServerLimiterKeptAcrossReload(t *testing.T) {
+	const cfg = "server: {caller_key: {header: X-Tenant}, rate_limit: {rate: 0.001, burst: 1}%s}"
+	s := policyNew(t, fmt.Sprintf(cfg, ""))
+	srv := httptest.NewServer(s.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+	defer srv.Close()
+	get := func() int {
+		req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+		require.NoError(t, err)
+		req.Header.Set("X-Tenant", "acme")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, get())
+	assert.Equal(t, http.StatusTooManyRequests, get())
+	require.NoError(t, s.Reload([]byte(fmt.Sprintf(cfg, ", deadline: {max: 5s}"))))
+	assert.Equal(t, http.StatusTooManyRequests, get(), "rate_limit unchanged: acme's bucket is still empty")
+	require.NoError(t, s.Reload([]byte("server: {caller_key: {header: X-Tenant}, rate_limit: {rate: 0.001, burst: 2}}")))
+	assert.Equal(t, http.StatusOK, get(), "rate_limit changed: a new limiter")
 }
