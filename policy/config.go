@@ -37,10 +37,78 @@ func (c *Config) Names() []string { return slices.Sorted(maps.Keys(c.Dependencie
 // step of its pipeline (docs/policy.md has every field with its default and
 // range).
 type Dependency struct {
-	Timeout Timeout
-	Retry   Retry
-	Hedge   Hedge
-	Breaker Breaker
+	Timeout  Timeout
+	Retry    Retry
+	Hedge    Hedge
+	Breaker  Breaker
+	Bulkhead Bulkhead
+	Limit    RateLimit // YAML: rate_limit
+	Throttle Throttle
+}
+
+// Bulkhead is the bulkhead step (STANDARDS.md RS-9): package bulkhead. A
+// bulkhead section turns it on. YAML: bulkhead.
+type Bulkhead struct {
+	Enabled       bool
+	MaxConcurrent int           // fixed limit: 1..1000000, default 100
+	MaxWait       time.Duration // 0..1m, default 0 (refuse at once)
+	MaxQueue      int           // 0..1000000; default -1: the maximum concurrency
+	Adaptive      bool          // default false; true: bulkhead.NewAdaptive
+	Algorithm     string        // gradient2, vegas or aimd; default gradient2
+	InitialLimit  int           // MinLimit..MaxLimit, default 20
+	MinLimit      int           // 1..MaxLimit, default 1
+	MaxLimit      int           // ..1000000, default 200
+}
+
+// RateLimit is a token bucket (STANDARDS.md RS-8): package ratelimit; for
+// a dependency the client limit (ratelimit.New), for the server one limit
+// per caller key (ratelimit.PerKey). A rate_limit section turns it on.
+type RateLimit struct {
+	Enabled        bool
+	Rate           float64       // tokens a second: (0, 1e9], default 100
+	Burst          int           // 1..1000000000, default 100
+	MaxWait        time.Duration // 0..1h; default 1s for a client, 0 for the server
+	ServerFeedback bool          // client: slow down on the server's RateLimit fields; default true
+	MaxKeys        int           // server: callers kept, 1..16777216, default 100000
+}
+
+// Throttle is client-side adaptive throttling (STANDARDS.md RS-10):
+// loadshed.NewThrottle, beside the breaker. A throttle section turns it on.
+type Throttle struct {
+	Enabled              bool
+	K                    float64       // 1..10, default 2
+	Window               time.Duration // 1s..1h, default 2m
+	MaxRejectProbability float64       // 0..1, default 0.9
+	MinRate              float64       // 0..1000000, default 1
+}
+
+// LoadShed is server load shedding (STANDARDS.md RS-10): loadshed.New. A
+// load_shed section turns it on. YAML: server.load_shed.
+type LoadShed struct {
+	Enabled       bool
+	Algorithm     string        // gradient2, vegas or aimd; default gradient2
+	InitialLimit  int           // default 20
+	MinLimit      int           // default 1
+	MaxLimit      int           // default 1000
+	MaxQueue      int           // 0..100000, default 100
+	CoDelTarget   time.Duration // 0 < target < interval <= 10s; default 5ms
+	CoDelInterval time.Duration // default 100ms
+	RetryAfter    time.Duration // 0..1h, default 1s
+}
+
+// Idempotency is server-side idempotency (STANDARDS.md RS-11): an
+// idempotency.Guard behind pavedhttp.NewIdempotencyHandler and
+// pavedgrpc.UnaryServerIdempotency. An idempotency section turns it on.
+// YAML: server.idempotency.
+type Idempotency struct {
+	Enabled        bool
+	Store          string        // "memory" (default); other stores through WithIdempotencyStore
+	Lease          time.Duration // 1ms..24h, default 1m
+	Retention      time.Duration // Lease..8760h, default 24h
+	StoreTimeout   time.Duration // 1ms..1m, default 1s
+	MaxStoredBytes int           // 0..1GiB, default 1MiB
+	FailOpen       bool          // default false: a store that fails refuses (503)
+	Required       bool          // default false: a POST/PATCH without a key runs unguarded
 }
 
 // Timeout is the pipeline's two deadlines (STANDARDS.md RS-1): Total bounds
@@ -113,6 +181,12 @@ type Server struct {
 	// CallerKey says where the caller's identity is read from, for per-caller
 	// limits and idempotency scoping. YAML: server.caller_key.
 	CallerKey CallerKey
+	// LoadShed, Limit (per caller) and Idempotency are the server's
+	// admission policies. YAML: server.load_shed, server.rate_limit,
+	// server.idempotency.
+	LoadShed    LoadShed
+	Limit       RateLimit
+	Idempotency Idempotency
 }
 
 // Deadline is the server's request deadline: a client's deadline header,
@@ -152,6 +226,9 @@ func BuiltinDefaults() Dependency {
 			Enabled: true, FailureRatio: 0.5, MinRequests: 20, Window: 10 * time.Second,
 			OpenFor: 5 * time.Second, Jitter: 0.2, HalfOpenRequests: 5,
 		},
+		Bulkhead: Bulkhead{MaxConcurrent: 100, MaxQueue: -1, Algorithm: "gradient2", InitialLimit: 20, MinLimit: 1, MaxLimit: 200},
+		Limit:    RateLimit{Rate: 100, Burst: 100, MaxWait: time.Second, ServerFeedback: true, MaxKeys: 100_000},
+		Throttle: Throttle{K: 2, Window: 2 * time.Minute, MaxRejectProbability: 0.9, MinRate: 1},
 	}
 }
 
@@ -159,5 +236,10 @@ func builtinServer() Server {
 	return Server{
 		Name:     "server",
 		Deadline: Deadline{Header: "X-Envoy-Expected-Rq-Timeout-Ms", Max: 30 * time.Second},
+		LoadShed: LoadShed{Algorithm: "gradient2", InitialLimit: 20, MinLimit: 1, MaxLimit: 1000, MaxQueue: 100,
+			CoDelTarget: 5 * time.Millisecond, CoDelInterval: 100 * time.Millisecond, RetryAfter: time.Second},
+		Limit: RateLimit{Rate: 100, Burst: 100, MaxKeys: 100_000},
+		Idempotency: Idempotency{Store: "memory", Lease: time.Minute, Retention: 24 * time.Hour,
+			StoreTimeout: time.Second, MaxStoredBytes: 1 << 20},
 	}
 }

@@ -14,10 +14,65 @@ type fileConfig struct {
 }
 
 type fileDependency struct {
-	Timeout *fileTimeout `yaml:"timeout"`
-	Retry   *fileRetry   `yaml:"retry"`
-	Hedge   *fileHedge   `yaml:"hedge"`
-	Breaker *fileBreaker `yaml:"breaker"`
+	Timeout  *fileTimeout   `yaml:"timeout"`
+	Retry    *fileRetry     `yaml:"retry"`
+	Hedge    *fileHedge     `yaml:"hedge"`
+	Breaker  *fileBreaker   `yaml:"breaker"`
+	Bulkhead *fileBulkhead  `yaml:"bulkhead"`
+	Limit    *fileRateLimit `yaml:"rate_limit"`
+	Throttle *fileThrottle  `yaml:"throttle"`
+}
+
+type fileBulkhead struct {
+	Enabled       *bool          `yaml:"enabled"`
+	MaxConcurrent *int           `yaml:"max_concurrent"`
+	MaxWait       *time.Duration `yaml:"max_wait"`
+	MaxQueue      *int           `yaml:"max_queue"`
+	Adaptive      *bool          `yaml:"adaptive"`
+	Algorithm     *string        `yaml:"algorithm"`
+	InitialLimit  *int           `yaml:"initial_limit"`
+	MinLimit      *int           `yaml:"min_limit"`
+	MaxLimit      *int           `yaml:"max_limit"`
+}
+
+type fileRateLimit struct {
+	Enabled        *bool          `yaml:"enabled"`
+	Rate           *float64       `yaml:"rate"`
+	Burst          *int           `yaml:"burst"`
+	MaxWait        *time.Duration `yaml:"max_wait"`
+	ServerFeedback *bool          `yaml:"server_feedback"`
+	MaxKeys        *int           `yaml:"max_keys"`
+}
+
+type fileThrottle struct {
+	Enabled              *bool          `yaml:"enabled"`
+	K                    *float64       `yaml:"k"`
+	Window               *time.Duration `yaml:"window"`
+	MaxRejectProbability *float64       `yaml:"max_reject_probability"`
+	MinRate              *float64       `yaml:"min_rate"`
+}
+
+type fileLoadShed struct {
+	Enabled       *bool          `yaml:"enabled"`
+	Algorithm     *string        `yaml:"algorithm"`
+	InitialLimit  *int           `yaml:"initial_limit"`
+	MinLimit      *int           `yaml:"min_limit"`
+	MaxLimit      *int           `yaml:"max_limit"`
+	MaxQueue      *int           `yaml:"max_queue"`
+	CoDelTarget   *time.Duration `yaml:"codel_target"`
+	CoDelInterval *time.Duration `yaml:"codel_interval"`
+	RetryAfter    *time.Duration `yaml:"retry_after"`
+}
+
+type fileIdempotency struct {
+	Enabled        *bool          `yaml:"enabled"`
+	Store          *string        `yaml:"store"`
+	Lease          *time.Duration `yaml:"lease"`
+	Retention      *time.Duration `yaml:"retention"`
+	StoreTimeout   *time.Duration `yaml:"store_timeout"`
+	MaxStoredBytes *int           `yaml:"max_stored_bytes"`
+	FailOpen       *bool          `yaml:"fail_open"`
+	Required       *bool          `yaml:"required"`
 }
 
 type fileTimeout struct {
@@ -70,9 +125,12 @@ type fileBreaker struct {
 }
 
 type fileServer struct {
-	Name      *string        `yaml:"name"`
-	Deadline  *fileDeadline  `yaml:"deadline"`
-	CallerKey *fileCallerKey `yaml:"caller_key"`
+	Name        *string          `yaml:"name"`
+	Deadline    *fileDeadline    `yaml:"deadline"`
+	CallerKey   *fileCallerKey   `yaml:"caller_key"`
+	LoadShed    *fileLoadShed    `yaml:"load_shed"`
+	Limit       *fileRateLimit   `yaml:"rate_limit"`
+	Idempotency *fileIdempotency `yaml:"idempotency"`
 }
 
 type fileDeadline struct {

@@ -17,6 +17,8 @@ func FuzzParse(f *testing.F) {
 		"dependencies: {a: &a {retry: {max_attempts: 2}}, b: *a}",
 		"a: [\n", "? [a]\n: 1", "dependencies: {a: {timeout: {total: 1e9}}}",
 		"defaults: {retry: {budget: {ratio: .nan, capacity: .inf}}}",
+		"defaults: {bulkhead: {adaptive: true, algorithm: vegas}, rate_limit: {rate: 5}, throttle: {k: 3}}",
+		"server: {load_shed: {max_queue: 0}, rate_limit: {burst: 1}, idempotency: {required: true}}",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -84,11 +84,10 @@ server:
   caller_key: { header: X-Tenant, metadata: x-tenant }
 `))
 	require.NoError(t, err)
-	assert.Equal(t, policy.Server{
-		Name:      "api",
-		Deadline:  policy.Deadline{Enabled: true, Header: "X-Envoy-Expected-Rq-Timeout-Ms", Max: 3 * time.Second},
-		CallerKey: policy.CallerKey{Header: "X-Tenant", Metadata: "x-tenant"},
-	}, cfg.Server)
+	assert.Equal(t, "api", cfg.Server.Name)
+	assert.Equal(t, policy.Deadline{Enabled: true, Header: "X-Envoy-Expected-Rq-Timeout-Ms", Max: 3 * time.Second}, cfg.Server.Deadline)
+	assert.Equal(t, policy.CallerKey{Header: "X-Tenant", Metadata: "x-tenant"}, cfg.Server.CallerKey)
+	assert.False(t, cfg.Server.LoadShed.Enabled || cfg.Server.Limit.Enabled || cfg.Server.Idempotency.Enabled)
 
 	cfg, err = policy.Parse(nil)
 	require.NoError(t, err)

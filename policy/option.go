@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/paved-go/paved/clock"
+	"github.com/paved-go/paved/idempotency"
 	"github.com/paved-go/paved/telemetry"
 )
 
@@ -15,6 +16,7 @@ type options struct {
 	clock    clock.Clock
 	poll     time.Duration
 	onReload func(*Config, error)
+	store    idempotency.Store
 }
 
 func newOptions(opts []Option) *options {
@@ -55,4 +57,12 @@ func WithPollInterval(d time.Duration) Option { return func(o *options) { o.poll
 // Watch's goroutine. Default none.
 func WithReloadFunc(f func(cfg *Config, err error)) Option {
 	return func(o *options) { o.onReload = f }
+}
+
+// WithIdempotencyStore makes server.idempotency keep its keys in store:
+// a store shared by every replica (idempotency/redisstore,
+// idempotency/pgstore), so that a key runs once across them. Default: a
+// memory store of the Set's, which protects one process only.
+func WithIdempotencyStore(store idempotency.Store) Option {
+	return func(o *options) { o.store = store }
 }

@@ -81,7 +81,40 @@ func resolve(f *fileDependency, def Dependency) Dependency {
 		d.Breaker.SlowCallThreshold = or(b.SlowCallThreshold, d.Breaker.SlowCallThreshold)
 		d.Breaker.CountOverload = or(b.CountOverload, d.Breaker.CountOverload)
 	}
+	if b := f.Bulkhead; b != nil {
+		x := &d.Bulkhead
+		x.Enabled = or(b.Enabled, true)
+		x.MaxConcurrent = or(b.MaxConcurrent, x.MaxConcurrent)
+		x.MaxWait = or(b.MaxWait, x.MaxWait)
+		x.MaxQueue = or(b.MaxQueue, x.MaxQueue)
+		x.Adaptive = or(b.Adaptive, x.Adaptive)
+		x.Algorithm = or(b.Algorithm, x.Algorithm)
+		x.InitialLimit = or(b.InitialLimit, x.InitialLimit)
+		x.MinLimit = or(b.MinLimit, x.MinLimit)
+		x.MaxLimit = or(b.MaxLimit, x.MaxLimit)
+	}
+	if l := f.Limit; l != nil {
+		d.Limit = resolveLimit(l, d.Limit)
+	}
+	if t := f.Throttle; t != nil {
+		x := &d.Throttle
+		x.Enabled = or(t.Enabled, true)
+		x.K = or(t.K, x.K)
+		x.Window = or(t.Window, x.Window)
+		x.MaxRejectProbability = or(t.MaxRejectProbability, x.MaxRejectProbability)
+		x.MinRate = or(t.MinRate, x.MinRate)
+	}
 	return d
+}
+
+func resolveLimit(l *fileRateLimit, x RateLimit) RateLimit {
+	x.Enabled = or(l.Enabled, true)
+	x.Rate = or(l.Rate, x.Rate)
+	x.Burst = or(l.Burst, x.Burst)
+	x.MaxWait = or(l.MaxWait, x.MaxWait)
+	x.ServerFeedback = or(l.ServerFeedback, x.ServerFeedback)
+	x.MaxKeys = or(l.MaxKeys, x.MaxKeys)
+	return x
 }
 
 func resolveBudget(f *fileBudget, def Budget) Budget {
@@ -110,6 +143,32 @@ func resolveServer(f *fileServer) Server {
 	if k := f.CallerKey; k != nil {
 		s.CallerKey.Header = or(k.Header, "")
 		s.CallerKey.Metadata = or(k.Metadata, "")
+	}
+	if l := f.LoadShed; l != nil {
+		x := &s.LoadShed
+		x.Enabled = or(l.Enabled, true)
+		x.Algorithm = or(l.Algorithm, x.Algorithm)
+		x.InitialLimit = or(l.InitialLimit, x.InitialLimit)
+		x.MinLimit = or(l.MinLimit, x.MinLimit)
+		x.MaxLimit = or(l.MaxLimit, x.MaxLimit)
+		x.MaxQueue = or(l.MaxQueue, x.MaxQueue)
+		x.CoDelTarget = or(l.CoDelTarget, x.CoDelTarget)
+		x.CoDelInterval = or(l.CoDelInterval, x.CoDelInterval)
+		x.RetryAfter = or(l.RetryAfter, x.RetryAfter)
+	}
+	if l := f.Limit; l != nil {
+		s.Limit = resolveLimit(l, s.Limit)
+	}
+	if i := f.Idempotency; i != nil {
+		x := &s.Idempotency
+		x.Enabled = or(i.Enabled, true)
+		x.Store = or(i.Store, x.Store)
+		x.Lease = or(i.Lease, x.Lease)
+		x.Retention = or(i.Retention, x.Retention)
+		x.StoreTimeout = or(i.StoreTimeout, x.StoreTimeout)
+		x.MaxStoredBytes = or(i.MaxStoredBytes, x.MaxStoredBytes)
+		x.FailOpen = or(i.FailOpen, x.FailOpen)
+		x.Required = or(i.Required, x.Required)
 	}
 	return s
 }

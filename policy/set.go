@@ -227,9 +227,12 @@ type handlerSlot struct {
 }
 
 // Handler returns next behind the server's admission
-// (pavedhttp.NewHandler over ServerPipeline), configured by the server
-// section: the caller key from server.caller_key.header and the client's
-// deadline header capped by server.deadline.max. opts come after those, so
+// (pavedhttp.NewHandler over ServerPipeline: deadline, per-caller rate
+// limit, load shedding), configured by the server section: the caller key
+// from server.caller_key.header, the client's deadline header capped by
+// server.deadline.max, and, when server.idempotency is on, keyed
+// POST/PATCH requests guarded by pavedhttp.NewIdempotencyHandler inside
+// admission. opts come after those, so
 // they win. A reload rebuilds it; requests in flight finish on the old one.
 func (s *Set) Handler(next http.Handler, opts ...pavedhttp.HandlerOption) http.Handler {
 	if next == nil {
@@ -256,7 +259,11 @@ func (s *Set) buildHandler(g *generation, p *paved.Pipeline, h *handlerSlot) htt
 	if srv.Deadline.Enabled {
 		opts = append(opts, pavedhttp.WithServerDeadlineHeader(srv.Deadline.Header, srv.Deadline.Max))
 	}
-	return pavedhttp.NewHandler(p, h.next, append(opts, h.opts...)...)
+	next := h.next
+	if g.server.guard != nil {
+		next = pavedhttp.NewIdempotencyHandler(g.server.guard, next, pavedhttp.WithKeyRequired(srv.Idempotency.Required))
+	}
+	return pavedhttp.NewHandler(p, next, append(opts, h.opts...)...)
 }
 
 type handler struct {
@@ -271,12 +278,21 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // ServerOptions returns the grpc.ServerOptions that admit a server's calls
 // through ServerPipeline (pavedgrpc.ServerOptions), with the caller key read
 // from the metadata key server.caller_key.metadata of the configuration in
-// force. opts come after the Set's, so they win.
+// force, and, when server.idempotency is on, unary calls guarded by its
+// key (pavedgrpc.UnaryServerIdempotency) inside admission. opts come after
+// the Set's, so they win.
 func (s *Set) ServerOptions(opts ...pavedgrpc.Option) []grpc.ServerOption {
 	key := pavedgrpc.WithKeyFunc(func(ctx context.Context) string {
 		return metadataValue(ctx, s.Config().Server.CallerKey.Metadata)
 	})
-	return pavedgrpc.ServerOptions(s.ServerPipeline(), append([]pavedgrpc.Option{key}, opts...)...)
+	idem := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if u := s.gen.Load().server.unary; u != nil {
+			return u(ctx, req, info, h)
+		}
+		return h(ctx, req)
+	}
+	return append(pavedgrpc.ServerOptions(s.ServerPipeline(), append([]pavedgrpc.Option{key}, opts...)...),
+		grpc.ChainUnaryInterceptor(idem))
 }
 
 func (g *generation) clone() *generation {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,7 +113,44 @@ func checkDependency(d Dependency) []Problem {
 	if b.Enabled && b.Window < 2*t.Attempt {
 		c.add("breaker.window", "must be at least 2 x timeout.attempt ("+fmtDur(2*t.Attempt)+"), so a window sees whole attempts", fmtDur(b.Window))
 	}
+	if x := d.Bulkhead; x.Enabled {
+		if x.Adaptive {
+			checkLimits(&c, "bulkhead", x.Algorithm, x.InitialLimit, x.MinLimit, x.MaxLimit, 1_000_000)
+		} else {
+			c.intRange("bulkhead.max_concurrent", x.MaxConcurrent, 1, 1_000_000)
+		}
+		c.durRange("bulkhead.max_wait", x.MaxWait, 0, time.Minute)
+		if x.MaxQueue != -1 {
+			c.intRange("bulkhead.max_queue", x.MaxQueue, 0, 1_000_000)
+		}
+	}
+	if x := d.Limit; x.Enabled {
+		checkRate(&c, "rate_limit", x)
+		c.durRange("rate_limit.max_wait", x.MaxWait, 0, time.Hour)
+	}
+	if x := d.Throttle; x.Enabled {
+		c.floatRange("throttle.k", x.K, 1, 10, false, false)
+		c.durRange("throttle.window", x.Window, time.Second, time.Hour)
+		c.floatRange("throttle.max_reject_probability", x.MaxRejectProbability, 0, 1, false, false)
+		c.floatRange("throttle.min_rate", x.MinRate, 0, 1_000_000, false, false)
+	}
 	return c.problems
+}
+
+var algorithms = []string{"gradient2", "vegas", "aimd"}
+
+func checkLimits(c *checker, path, alg string, initial, lo, hi, top int) {
+	if !slices.Contains(algorithms, alg) {
+		c.add(path+".algorithm", "must be one of "+strings.Join(algorithms, ", "), strconv.Quote(alg))
+	}
+	c.intRange(path+".max_limit", hi, 1, top)
+	c.intRange(path+".min_limit", lo, 1, max(hi, 1))
+	c.intRange(path+".initial_limit", initial, lo, max(hi, lo))
+}
+
+func checkRate(c *checker, path string, x RateLimit) {
+	c.floatRange(path+".rate", x.Rate, 0, 1e9, true, false)
+	c.intRange(path+".burst", x.Burst, 1, 1_000_000_000)
 }
 
 func checkBudget(c *checker, path string, b Budget) {
@@ -137,6 +175,31 @@ func checkServer(s Server) []Problem {
 	}
 	if m := s.CallerKey.Metadata; m != "" && !validMetadataKey(m) {
 		c.add("server.caller_key.metadata", "must be a gRPC metadata key (lower-case letters, digits, '-', '_' and '.', not starting with grpc-)", strconv.Quote(m))
+	}
+	if x := s.LoadShed; x.Enabled {
+		checkLimits(&c, "server.load_shed", x.Algorithm, x.InitialLimit, x.MinLimit, x.MaxLimit, 1_000_000)
+		c.intRange("server.load_shed.max_queue", x.MaxQueue, 0, 100_000)
+		c.durRange("server.load_shed.codel_interval", x.CoDelInterval, time.Millisecond, 10*time.Second)
+		if x.CoDelTarget <= 0 || x.CoDelTarget >= x.CoDelInterval {
+			c.add("server.load_shed.codel_target", "must be more than 0 and less than server.load_shed.codel_interval ("+fmtDur(x.CoDelInterval)+")", fmtDur(x.CoDelTarget))
+		}
+		c.durRange("server.load_shed.retry_after", x.RetryAfter, 0, time.Hour)
+	}
+	if x := s.Limit; x.Enabled {
+		checkRate(&c, "server.rate_limit", x)
+		c.intRange("server.rate_limit.max_keys", x.MaxKeys, 1, 16_777_216)
+		if x.MaxWait != 0 {
+			c.add("server.rate_limit.max_wait", "must be 0s: a server answers a caller over its limit with 429 at once", fmtDur(x.MaxWait))
+		}
+	}
+	if x := s.Idempotency; x.Enabled {
+		if x.Store != "memory" {
+			c.add("server.idempotency.store", `must be "memory"; shared stores (Redis, PostgreSQL) are given in code with policy.WithIdempotencyStore`, strconv.Quote(x.Store))
+		}
+		c.durRange("server.idempotency.lease", x.Lease, time.Millisecond, 24*time.Hour)
+		c.durRange("server.idempotency.retention", x.Retention, max(x.Lease, time.Millisecond), 8760*time.Hour)
+		c.durRange("server.idempotency.store_timeout", x.StoreTimeout, time.Millisecond, time.Minute)
+		c.intRange("server.idempotency.max_stored_bytes", x.MaxStoredBytes, 0, 1<<30)
 	}
 	return c.problems
 }

@@ -183,3 +183,31 @@ dependencies:
 	assert.False(t, cfg.Dependencies["c"].Breaker.Enabled)
 	assert.Equal(t, 3*time.Second, cfg.Dependencies["c"].Timeout.Total, "c inherits defaults, though it is an alias of b")
 }
+
+func TestAdmissionValidationErrors(t *testing.T) {
+	const p = "dependencies.d."
+	cases := []struct{ yaml, want string }{
+		{dep("bulkhead: {max_concurrent: 0}"), p + "bulkhead.max_concurrent: must be 1..1000000, got 0"},
+		{dep("bulkhead: {max_wait: 2m}"), p + "bulkhead.max_wait: must be 0s..1m, got 2m"},
+		{dep("bulkhead: {max_queue: -2}"), p + "bulkhead.max_queue: must be 0..1000000, got -2"},
+		{dep("bulkhead: {adaptive: true, algorithm: magic}"), p + `bulkhead.algorithm: must be one of gradient2, vegas, aimd, got "magic"`},
+		{dep("bulkhead: {adaptive: true, initial_limit: 500}"), p + "bulkhead.initial_limit: must be 1..200, got 500"},
+		{dep("rate_limit: {rate: 0}"), p + "rate_limit.rate: must be in (0, 1e+09], got 0"},
+		{dep("rate_limit: {burst: 0}"), p + "rate_limit.burst: must be 1..1000000000, got 0"},
+		{dep("rate_limit: {max_wait: 2h}"), p + "rate_limit.max_wait: must be 0s..1h, got 2h"},
+		{dep("throttle: {k: 0.5}"), p + "throttle.k: must be 1..10, got 0.5"},
+		{dep("throttle: {window: 10ms}"), p + "throttle.window: must be 1s..1h, got 10ms"},
+		{dep("throttle: {max_reject_probability: 2}"), p + "throttle.max_reject_probability: must be 0..1, got 2"},
+		{"server: {load_shed: {max_queue: 100001}}", "server.load_shed.max_queue: must be 0..100000, got 100001"},
+		{"server: {load_shed: {codel_target: 200ms}}", "server.load_shed.codel_target: must be more than 0 and less than server.load_shed.codel_interval (100ms), got 200ms"},
+		{"server: {rate_limit: {max_keys: 0}}", "server.rate_limit.max_keys: must be 1..16777216, got 0"},
+		{"server: {rate_limit: {max_wait: 1s}}", "server.rate_limit.max_wait: must be 0s: a server answers a caller over its limit with 429 at once, got 1s"},
+		{"server: {idempotency: {store: 'redis://x'}}", `server.idempotency.store: must be "memory"; shared stores (Redis, PostgreSQL) are given in code with policy.WithIdempotencyStore, got "redis://x"`},
+		{"server: {idempotency: {lease: 2m, retention: 1m}}", "server.idempotency.retention: must be 2m..8760h, got 1m"},
+	}
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			assert.Equal(t, []string{c.want}, problems(t, c.yaml))
+		})
+	}
+}

@@ -69,6 +69,17 @@ func run(out io.Writer, file string) error {
 		} else {
 			fmt.Fprintln(out, "  breaker  off")
 		}
+		if b := d.Bulkhead; b.Enabled && b.Adaptive {
+			fmt.Fprintf(out, "  bulkhead adaptive (%s) %d..%d in flight\n", b.Algorithm, b.MinLimit, b.MaxLimit)
+		} else if b.Enabled {
+			fmt.Fprintf(out, "  bulkhead %d in flight, wait %v\n", b.MaxConcurrent, b.MaxWait)
+		}
+		if l := d.Limit; l.Enabled {
+			fmt.Fprintf(out, "  limit    %g/s, burst %d, wait %v\n", l.Rate, l.Burst, l.MaxWait)
+		}
+		if t := d.Throttle; t.Enabled {
+			fmt.Fprintf(out, "  throttle K %g over %v\n", t.K, t.Window)
+		}
 	}
 	print("defaults (and any name not listed)", cfg.Defaults)
 	for _, name := range cfg.Names() {
@@ -81,5 +92,14 @@ func run(out io.Writer, file string) error {
 		fmt.Fprintf(out, "  deadline %s, at most %v\n", s.Deadline.Header, s.Deadline.Max)
 	}
 	fmt.Fprintf(out, "  caller   header %q, metadata %q\n", s.CallerKey.Header, s.CallerKey.Metadata)
+	if l := s.Limit; l.Enabled {
+		fmt.Fprintf(out, "  limit    %g/s per caller, burst %d\n", l.Rate, l.Burst)
+	}
+	if l := s.LoadShed; l.Enabled {
+		fmt.Fprintf(out, "  shed     adaptive (%s) %d..%d, queue %d\n", l.Algorithm, l.MinLimit, l.MaxLimit, l.MaxQueue)
+	}
+	if i := s.Idempotency; i.Enabled {
+		fmt.Fprintf(out, "  idempotency %s store, kept %v\n", i.Store, i.Retention)
+	}
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/paved-go/paved/policy"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -74,10 +76,30 @@ func TestExampleFileSetsEverySection(t *testing.T) {
 		"dependency.breaker.enabled", "dependency.breaker.failure_ratio", "dependency.breaker.min_requests", "dependency.breaker.window",
 		"dependency.breaker.consecutive_failures", "dependency.breaker.open_for", "dependency.breaker.jitter",
 		"dependency.breaker.half_open_requests", "dependency.breaker.slow_call_threshold", "dependency.breaker.count_overload",
+		"dependency.bulkhead.enabled", "dependency.bulkhead.max_concurrent", "dependency.bulkhead.max_wait", "dependency.bulkhead.max_queue",
+		"dependency.bulkhead.adaptive", "dependency.bulkhead.algorithm", "dependency.bulkhead.initial_limit", "dependency.bulkhead.min_limit", "dependency.bulkhead.max_limit",
+		"dependency.rate_limit.enabled", "dependency.rate_limit.rate", "dependency.rate_limit.burst", "dependency.rate_limit.max_wait", "dependency.rate_limit.server_feedback",
+		"dependency.throttle.enabled", "dependency.throttle.k", "dependency.throttle.window", "dependency.throttle.max_reject_probability", "dependency.throttle.min_rate",
+		"server.rate_limit.rate", "server.rate_limit.burst", "server.rate_limit.max_keys",
+		"server.load_shed.algorithm", "server.load_shed.initial_limit", "server.load_shed.min_limit", "server.load_shed.max_limit",
+		"server.load_shed.max_queue", "server.load_shed.codel_target", "server.load_shed.codel_interval", "server.load_shed.retry_after",
+		"server.idempotency.store", "server.idempotency.lease", "server.idempotency.retention", "server.idempotency.store_timeout",
+		"server.idempotency.max_stored_bytes", "server.idempotency.fail_open", "server.idempotency.required",
 		"server.name", "server.deadline.header", "server.deadline.max", "server.caller_key.header", "server.caller_key.metadata",
 	} {
 		assert.True(t, paths[want], "the example file does not set %s", want)
 	}
+}
+
+// Every dependency of the example file builds, in the paved order.
+func TestExampleFileBuilds(t *testing.T) {
+	cfg, err := policy.Parse(example)
+	require.NoError(t, err)
+	set := policy.New(cfg)
+	for _, name := range append(cfg.Names(), "unknown") {
+		assert.Equal(t, name, set.Pipeline(name).Name())
+	}
+	assert.Equal(t, "orders-api", set.ServerPipeline().Name())
 }
 
 func TestInvalidFile(t *testing.T) {

@@ -6,8 +6,10 @@
 //
 // The server admits requests through policy's Handler: each request's
 // deadline is the client's (sent in a header) capped by server.deadline.max,
-// and its caller key is the X-Tenant header. Its /orders route fails now
-// and then (a 503 every fifth request, a hang every seventh), and the
+// its caller key is the X-Tenant header, each caller has its own rate limit,
+// load is shed past an adaptive concurrency limit, and a keyed POST runs
+// once (server.idempotency). The path in front of it fails now and then (a
+// 503 every fifth request, a hang every seventh), and the
 // client, built by policy's HTTPClient for the dependency "orders", rides
 // through: 503s are retried with backoff, a hang is cut by the attempt
 // timeout and retried, and POSTs carry an Idempotency-Key so that they may
@@ -56,34 +58,43 @@ type server struct {
 	requests atomic.Int64
 	mu       sync.Mutex
 	tenants  map[string]int
-	orders   map[string]bool // idempotency keys seen: a key is an order
+	orders   map[string]int // runs of the handler per idempotency key
 }
 
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) {
-		n := s.requests.Add(1)
 		s.mu.Lock()
 		s.tenants[paved.CallInfoFrom(r.Context()).Key]++ // the caller key policy's Handler read
-		s.mu.Unlock()
-		switch {
-		case n%5 == 0:
-			http.Error(w, "busy", http.StatusServiceUnavailable)
-			return
-		case n%7 == 0:
-			// Hangs: the request's deadline (the client's attempt timeout,
-			// sent in the header) ends it, as server.deadline does.
-			<-r.Context().Done()
-			http.Error(w, "timed out", http.StatusGatewayTimeout)
-			return
-		}
-		s.mu.Lock()
-		s.orders[r.Header.Get("Idempotency-Key")] = true
+		s.orders[r.Header.Get("Idempotency-Key")]++
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprintln(w, `{"status":"created"}`)
 	})
 	return mux
+}
+
+// flaky is the unreliable path in front of the service (a proxy, a busy
+// instance): a 503 every fifth request and a hang every seventh. A 503
+// answered by the handler itself would be stored by idempotency and
+// replayed to the retry, as the Idempotency-Key draft says.
+func (s *server) flaky(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch n := s.requests.Add(1); {
+		case n%5 == 0:
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		case n%7 == 0:
+			// Hangs until the client gives up the attempt (its attempt
+			// timeout, which it also sends in the deadline header).
+			select {
+			case <-r.Context().Done():
+			case <-time.After(time.Second):
+			}
+			http.Error(w, "timed out", http.StatusGatewayTimeout)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
 }
 
 func run(out io.Writer, calls int) error {
@@ -93,12 +104,12 @@ func run(out io.Writer, calls int) error {
 	}
 	set := policy.New(cfg)
 
-	srv := &server{tenants: map[string]int{}, orders: map[string]bool{}}
+	srv := &server{tenants: map[string]int{}, orders: map[string]int{}}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: set.Handler(srv.routes()), ReadHeaderTimeout: 5 * time.Second}
+	hs := &http.Server{Handler: srv.flaky(set.Handler(srv.routes())), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(lis) }()
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -134,9 +145,13 @@ func run(out io.Writer, calls int) error {
 	elapsed := time.Since(start)
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	fmt.Fprintf(out, "%d of %d calls succeeded in %v; the server saw %d requests (%.2f a call), %d orders, tenants %v\n",
+	runs := 0
+	for _, n := range srv.orders {
+		runs += n
+	}
+	fmt.Fprintf(out, "%d of %d calls succeeded in %v; the server saw %d requests (%.2f a call), its handler ran %d times for %d orders, tenants %v\n",
 		ok, calls, elapsed.Round(10*time.Millisecond), srv.requests.Load(),
-		float64(srv.requests.Load())/float64(calls), len(srv.orders), srv.tenants)
+		float64(srv.requests.Load())/float64(calls), runs, len(srv.orders), srv.tenants)
 	if ok != calls {
 		return fmt.Errorf("%d calls failed", calls-ok)
 	}

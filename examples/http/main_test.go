@@ -17,6 +17,6 @@ func TestQuick(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(&out, 40), out.String())
 	assert.Contains(t, out.String(), "40 of 40 calls succeeded")
-	assert.Contains(t, out.String(), "40 orders, tenants map[acme:")
+	assert.Contains(t, out.String(), "its handler ran 40 times for 40 orders, tenants map[acme:")
 	t.Log(out.String())
 }
