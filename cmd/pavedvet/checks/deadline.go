@@ -5,6 +5,8 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"slices"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/inspect"
@@ -58,7 +60,7 @@ func runDeadline(pass *analysis.Pass) (any, error) {
 				case isPkgFunc(fn, httpPath, "Get", "Head", "Post", "PostForm"):
 					rep.report(n.Pos(), n.End(), nil, "http.%s uses http.DefaultClient, which has no timeout; use a client with a Timeout or a paved transport, with http.NewRequestWithContext", fn.Name())
 				case isPkgFunc(fn, grpcPath, "NewClient", "Dial", "DialContext"):
-					checkDial(rep, vals, n, fn)
+					checkDial(pass, rep, vals, c, n, fn)
 				}
 			}
 		}
@@ -202,7 +204,7 @@ func enclosingFunc(c inspector.Cursor) ast.Node {
 	return nil
 }
 
-func checkDial(rep *reporter, vals *values, call *ast.CallExpr, fn *types.Func) {
+func checkDial(pass *analysis.Pass, rep *reporter, vals *values, c inspector.Cursor, call *ast.CallExpr, fn *types.Func) {
 	first := 1 // NewClient(target, opts...), Dial(target, opts...)
 	if fn.Name() == "DialContext" {
 		first = 2
@@ -210,8 +212,229 @@ func checkDial(rep *reporter, vals *values, call *ast.CallExpr, fn *types.Func) 
 	if len(call.Args) < first {
 		return
 	}
-	if vals.classifyAll(call.Args[first:], nil) != notPaved {
+	opts := call.Args[first:]
+	if vals.classifyAll(opts, nil) != notPaved || serviceConfigTimeout(pass, opts) {
 		return
 	}
+	if conn := assignedVar(pass, c, call); conn != nil {
+		g := &grpcCalls{pass: pass, ins: c.Inspector()}
+		if g.allHaveDeadlines(enclosingFunc(c), conn, 0) {
+			return // every call on it is visible and carries a deadline
+		}
+	}
 	rep.report(call.Pos(), call.End(), nil, "grpc.%s without paved interceptors: its calls get no deadline, retry or breaker unless every caller sets them; add pavedgrpc.DialOptions(pipeline)...", fn.Name())
+}
+
+// serviceConfigTimeout reports whether the options give a default service
+// config (a constant) with a method timeout: then every call has a deadline.
+func serviceConfigTimeout(pass *analysis.Pass, opts []ast.Expr) bool {
+	for _, o := range opts {
+		oc, ok := ast.Unparen(o).(*ast.CallExpr)
+		if !ok || !isPkgFunc(callee(pass.TypesInfo, oc), grpcPath, "WithDefaultServiceConfig") || len(oc.Args) != 1 {
+			continue
+		}
+		if v := pass.TypesInfo.Types[oc.Args[0]].Value; v != nil && v.Kind() == constant.String {
+			if strings.Contains(strings.ToLower(constant.StringVal(v)), `"timeout"`) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// assignedVar returns the variable `v, err := call` or `v := call` assigns.
+func assignedVar(pass *analysis.Pass, c inspector.Cursor, call ast.Expr) types.Object {
+	switch n := c.Parent().Node().(type) {
+	case *ast.AssignStmt:
+		if len(n.Rhs) == 1 && n.Rhs[0] == call && len(n.Lhs) > 0 {
+			if id, ok := n.Lhs[0].(*ast.Ident); ok && id.Name != "_" {
+				return pass.TypesInfo.ObjectOf(id)
+			}
+		}
+	case *ast.ValueSpec:
+		if len(n.Values) == 1 && n.Values[0] == call && len(n.Names) > 0 && n.Names[0].Name != "_" {
+			return pass.TypesInfo.ObjectOf(n.Names[0])
+		}
+	}
+	return nil
+}
+
+// grpcCalls follows a client connection through the function that dials it
+// (and this package's functions it is handed to) to every call made on it.
+type grpcCalls struct {
+	pass *analysis.Pass
+	ins  *inspector.Inspector
+}
+
+// connMethods are the ClientConn methods that make no call.
+var connMethods = map[string]bool{
+	"Close": true, "Connect": true, "GetState": true, "Target": true, "CanonicalTarget": true,
+	"ResetConnectBackoff": true, "WaitForStateChange": true, "GetMethodConfig": true,
+}
+
+// allHaveDeadlines reports whether every use of v (a connection, or a
+// generated client stub built on one) in body is visible and every call
+// through it passes a context with a deadline. Any use it cannot follow —
+// stored, returned, handed to another package — makes it false.
+func (g *grpcCalls) allHaveDeadlines(body ast.Node, v types.Object, depth int) bool {
+	if body == nil || depth > 2 {
+		return false
+	}
+	root, ok := g.ins.Root().FindNode(body)
+	if !ok {
+		return false
+	}
+	info := g.pass.TypesInfo
+	for c := range root.Preorder((*ast.Ident)(nil)) {
+		id := c.Node().(*ast.Ident)
+		if info.Uses[id] != v {
+			continue
+		}
+		switch p := c.Parent().Node().(type) {
+		case *ast.SelectorExpr: // v.Method(...)
+			call, ok := c.Parent().Parent().Node().(*ast.CallExpr)
+			if !ok || call.Fun != p {
+				return false
+			}
+			switch name := p.Sel.Name; {
+			case connMethods[name] && isNamed(info.TypeOf(id), grpcPath, "ClientConn"):
+			case len(call.Args) > 0 && isNamed(info.TypeOf(call.Args[0]), contextPath, "Context"):
+				if !g.hasDeadline(body, call.Args[0]) {
+					return false
+				}
+			default:
+				return false
+			}
+		case *ast.CallExpr: // f(v): a stub constructor or this package's function
+			if !g.followArg(body, c.Parent(), p, id, depth) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// followArg follows v into the call f(..., v, ...).
+func (g *grpcCalls) followArg(body ast.Node, cc inspector.Cursor, call *ast.CallExpr, arg ast.Expr, depth int) bool {
+	info := g.pass.TypesInfo
+	fn := callee(info, call)
+	if fn == nil {
+		return false
+	}
+	idx := slices.Index(call.Args, arg)
+	if idx < 0 {
+		return false
+	}
+	if fn.Pkg() != g.pass.Pkg && strings.HasPrefix(fn.Name(), "New") && strings.HasSuffix(fn.Name(), "Client") && len(call.Args) == 1 {
+		// A generated stub: follow the stub, or its one method call.
+		if sel, ok := cc.Parent().Node().(*ast.SelectorExpr); ok && sel.X == call {
+			mc, ok := cc.Parent().Parent().Node().(*ast.CallExpr)
+			return ok && mc.Fun == sel && len(mc.Args) > 0 && g.hasDeadline(body, mc.Args[0])
+		}
+		stub := assignedVar(g.pass, cc, call)
+		return stub != nil && g.allHaveDeadlines(body, stub, depth)
+	}
+	if fn.Pkg() != g.pass.Pkg {
+		return false
+	}
+	decl := g.funcDecl(fn)
+	if decl == nil || decl.Body == nil || call.Ellipsis.IsValid() {
+		return false
+	}
+	param := paramAt(info, decl, idx)
+	return param != nil && g.allHaveDeadlines(decl.Body, param, depth+1)
+}
+
+func (g *grpcCalls) funcDecl(fn *types.Func) *ast.FuncDecl {
+	for _, f := range g.pass.Files {
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && g.pass.TypesInfo.Defs[fd.Name] == fn {
+				return fd
+			}
+		}
+	}
+	return nil
+}
+
+func paramAt(info *types.Info, decl *ast.FuncDecl, idx int) types.Object {
+	i := 0
+	for _, f := range decl.Type.Params.List {
+		for _, name := range f.Names {
+			if i == idx {
+				return info.Defs[name]
+			}
+			i++
+		}
+		if len(f.Names) == 0 {
+			i++
+		}
+	}
+	return nil
+}
+
+// hasDeadline reports whether ctx, in body, visibly carries a deadline, or
+// comes from where this function cannot see (a parameter, a field: the
+// caller's deadline). context.Background(), TODO() and WithoutCancel carry
+// none.
+func (g *grpcCalls) hasDeadline(body ast.Node, ctx ast.Expr) bool {
+	return g.deadline(body, ctx, map[types.Object]bool{})
+}
+
+func (g *grpcCalls) deadline(body ast.Node, ctx ast.Expr, seen map[types.Object]bool) bool {
+	info := g.pass.TypesInfo
+	switch e := ast.Unparen(ctx).(type) {
+	case *ast.CallExpr:
+		fn := callee(info, e)
+		switch {
+		case isPkgFunc(fn, contextPath, "Background", "TODO", "WithoutCancel"):
+			return false
+		case isPkgFunc(fn, contextPath, "WithTimeout", "WithDeadline", "WithTimeoutCause", "WithDeadlineCause"):
+			return true
+		}
+		for _, a := range e.Args { // WithCancel(parent), metadata.NewOutgoingContext(ctx, md), ...
+			if isNamed(info.TypeOf(a), contextPath, "Context") {
+				return g.deadline(body, a, seen)
+			}
+		}
+		return true
+	case *ast.Ident:
+		obj := info.Uses[e]
+		if obj == nil || seen[obj] {
+			return true
+		}
+		seen[obj] = true
+		found, all := false, true
+		ast.Inspect(body, func(n ast.Node) bool {
+			var rhs ast.Expr
+			switch n := n.(type) {
+			case *ast.AssignStmt:
+				for i, l := range n.Lhs {
+					if id, ok := l.(*ast.Ident); ok && info.ObjectOf(id) == obj {
+						if len(n.Rhs) == len(n.Lhs) {
+							rhs = n.Rhs[i]
+						} else if len(n.Rhs) == 1 {
+							rhs = n.Rhs[0] // ctx, cancel := context.WithTimeout(...)
+						}
+					}
+				}
+			case *ast.ValueSpec:
+				for i, name := range n.Names {
+					if info.Defs[name] == obj && i < len(n.Values) {
+						rhs = n.Values[i]
+					}
+				}
+			}
+			if rhs != nil {
+				found = true
+				if !g.deadline(body, rhs, seen) {
+					all = false
+				}
+			}
+			return true
+		})
+		return !found || all // not assigned here: a parameter or captured, the caller's
+	}
+	return true
 }

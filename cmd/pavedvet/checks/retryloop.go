@@ -72,6 +72,9 @@ type loopFacts struct {
 	sleeps  []ast.Expr // the delays slept
 	retries bool       // leaves on success / goes round on failure
 	bounded bool       // a counter, deadline or cancellation ends it
+	serving bool       // it accepts connections: a server's loop, not a call
+
+	retriesOnFailure bool // goes round again on failure (a retry if it also leaves on success)
 }
 
 func (rl *retryLoops) check(rep *reporter, loop ast.Stmt, label *types.Label) {
@@ -93,7 +96,21 @@ func (rl *retryLoops) check(rep *reporter, loop ast.Stmt, label *types.Label) {
 		}
 	}
 	rl.scan(body, label, &facts)
-	if len(facts.sleeps) == 0 || !facts.retries {
+	if facts.retriesOnFailure && !facts.retries {
+		// if err != nil { sleep; continue } is a retry only if the loop
+		// then leaves on success; otherwise it is a worker's loop.
+		for _, st := range body.List {
+			switch st := st.(type) {
+			case *ast.ReturnStmt:
+				facts.retries = true
+			case *ast.BranchStmt:
+				if st.Tok == token.BREAK && (st.Label == nil || rl.pass.TypesInfo.Uses[st.Label] == label) {
+					facts.retries = true
+				}
+			}
+		}
+	}
+	if len(facts.sleeps) == 0 || !facts.retries || facts.serving {
 		return
 	}
 	jittered := false
@@ -125,8 +142,11 @@ func (rl *retryLoops) scan(body *ast.BlockStmt, label *types.Label, facts *loopF
 			return false // their own business
 		case *ast.CallExpr:
 			fn := callee(info, n)
-			if isPkgFunc(fn, timePath, "Sleep", "After", "NewTimer") && len(n.Args) == 1 {
+			if isPkgFunc(fn, timePath, "Sleep", "After") && len(n.Args) == 1 {
 				facts.sleeps = append(facts.sleeps, n.Args[0])
+			}
+			if fn != nil && fn.Name() == "Accept" {
+				facts.serving = true // net.Listener.Accept's retry on temporary errors
 			}
 		case *ast.IfStmt:
 			exits := exitsLoop(info, n.Body, label)
@@ -135,10 +155,12 @@ func (rl *retryLoops) scan(body *ast.BlockStmt, label *types.Label, facts *loopF
 			switch {
 			case rl.errCompare(n.Cond, token.EQL) && exits: // if err == nil { return }
 				facts.retries = true
-			case rl.errCompare(n.Cond, token.NEQ) && (cont || elseExits || rl.sleepsIn(n.Body)): // if err != nil { sleep; continue }
+			case rl.errCompare(n.Cond, token.NEQ) && elseExits: // if err != nil { sleep } else { return }
 				facts.retries = true
+			case rl.errCompare(n.Cond, token.NEQ) && (cont || rl.sleepsIn(n.Body)): // if err != nil { sleep; continue }
+				facts.retriesOnFailure = true
 			}
-			if exits && rl.boundsCond(n.Cond) {
+			if exits && (rl.boundsCond(n.Cond) || stopCond(n.Cond)) {
 				facts.bounded = true
 			}
 		case *ast.SelectStmt:
@@ -213,6 +235,30 @@ func (rl *retryLoops) boundsCond(cond ast.Expr) bool {
 		return !found
 	})
 	return found
+}
+
+// stopCond reports whether cond asks whether the loop's owner stopped it
+// (p.closed(), s.isShutdown(), w.stopped()): a loop ended by its owner is
+// bounded the way one ended by ctx.Err() is.
+func stopCond(cond ast.Expr) bool {
+	call, ok := ast.Unparen(cond).(*ast.CallExpr)
+	if !ok || len(call.Args) != 0 {
+		return false
+	}
+	var name string
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.Ident:
+		name = f.Name
+	case *ast.SelectorExpr:
+		name = f.Sel.Name
+	}
+	name = strings.ToLower(name)
+	for _, w := range []string{"clos", "stop", "done", "shut", "cancel", "quit"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // isDone reports whether a select case receives from ctx.Done() or a

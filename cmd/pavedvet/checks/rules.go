@@ -76,16 +76,47 @@ func (r *reporter) report(pos, end token.Pos, fixes []analysis.SuggestedFix, for
 	})
 }
 
-// isTestFile reports whether f is a _test.go file.
-func isTestFile(pass *analysis.Pass, f *ast.File) bool {
-	return strings.HasSuffix(pass.Fset.File(f.Pos()).Name(), "_test.go")
+// checkTests holds each analyzer's -NAME.tests flag: also check test code.
+var checkTests = map[*analysis.Analyzer]*bool{}
+
+func init() {
+	for _, a := range []*analysis.Analyzer{Deadline, RequestContext, RetryLoop, BodyClose, PipelineOrder} {
+		checkTests[a] = a.Flags.Bool("tests", false, "also check test files and test-support packages")
+	}
 }
 
-// checkedFiles returns the files the analyzers look at: non-test, non-generated.
+// testSupport reports whether the package is test code that is not in a
+// _test.go file: it imports "testing", or an element of its path says so
+// (test, tests, testing, testdata, e2e, testutil..., ...test such as
+// httptest or grpctest).
+func testSupport(pkg *types.Package) bool {
+	for _, imp := range pkg.Imports() {
+		if imp.Path() == "testing" {
+			return true
+		}
+	}
+	for _, el := range strings.Split(pkg.Path(), "/") {
+		switch {
+		case el == "testing", el == "testdata", el == "e2e", el == "tests",
+			strings.HasPrefix(el, "test"), strings.HasSuffix(el, "test"):
+			return true
+		}
+	}
+	return false
+}
+
+// checkedFiles returns the files the analyzers look at: not generated, and
+// (unless -tests) neither _test.go files nor test-support packages, because
+// tests talk to loopback servers with context.Background and http.Get by
+// design.
 func checkedFiles(pass *analysis.Pass) []*ast.File {
+	tests := checkTests[pass.Analyzer] != nil && *checkTests[pass.Analyzer]
+	if !tests && testSupport(pass.Pkg) {
+		return nil
+	}
 	var files []*ast.File
 	for _, f := range pass.Files {
-		if isTestFile(pass, f) || ast.IsGenerated(f) {
+		if ast.IsGenerated(f) || (!tests && strings.HasSuffix(pass.Fset.File(f.Pos()).Name(), "_test.go")) {
 			continue
 		}
 		files = append(files, f)

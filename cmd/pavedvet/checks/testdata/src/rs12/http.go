@@ -64,3 +64,8 @@ func notAHandler() error {
 func startup(r *http.Request) error { // a request but no ResponseWriter: not a handler
 	return call(context.Background())
 }
+
+func detachedOnPurpose(w http.ResponseWriter, r *http.Request) {
+	//pavedvet:ignore RS-12 the audit write must finish even when the client hangs up, and carries no trace
+	go func() { _ = call(context.Background()) }()
+}

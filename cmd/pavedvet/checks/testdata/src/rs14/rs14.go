@@ -39,3 +39,13 @@ func handedOver(ctx context.Context, req *http.Request) *http.Response {
 	resp, _ := client.Do(req) //pavedvet:ignore RS-14 the caller closes it: this returns the response
 	return resp
 }
+
+func annotated(req *http.Request) error {
+	_, err := client.Do(req) //nolint:bodyclose // only the error is wanted: golangci-lint's directive is honoured
+	return err
+}
+
+func annotatedOther(req *http.Request) error {
+	_, err := client.Do(req) //nolint:errcheck // want `RS-14: response body must be closed`
+	return err
+}

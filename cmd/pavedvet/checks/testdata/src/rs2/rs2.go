@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"time"
 )
 
@@ -173,4 +174,49 @@ func nestedBreak() error {
 		time.Sleep(time.Second)
 	}
 	return nil
+}
+
+func recv() (string, error) { return "", call() }
+
+// consumer goes round again on failure but never leaves on success: a
+// worker's receive loop, not a retry.
+func consumer() {
+	for {
+		msg, err := recv()
+		if err != nil {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		println(msg)
+	}
+}
+
+// accept retries temporary errors forever by design: a server's loop.
+func accept(l net.Listener) (net.Conn, error) {
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		return conn, nil
+	}
+}
+
+type pool struct{ shut bool }
+
+func (p *pool) closed() bool { return p.shut }
+
+// redial ends when its owner closes the pool: bounded, but not jittered.
+func (p *pool) redial() {
+	for { // want `RS-2: hand-written retry loop sleeps without jitter`
+		if p.closed() {
+			return
+		}
+		if err := call(); err != nil {
+			time.Sleep(time.Second)
+			continue
+		}
+		return
+	}
 }

@@ -49,3 +49,7 @@ type ServerStream interface {
 }
 
 type StreamHandler func(srv any, stream ServerStream) error
+
+func (*ClientConn) Close() error { return nil }
+
+func WithDefaultServiceConfig(s string) DialOption { return opt{} }
