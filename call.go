@@ -321,6 +321,9 @@ func (c *Call) SetFinal(a *Attempt) {
 // when there was one. It returns nil when several
 // attempts ran and none was marked (the call failed before any result was kept).
 func (c *Call) Final() *Attempt {
+	if c.flags.Load()&flagMore == 0 {
+		return &c.first // no other attempt, no mark: more is nil (NewAttempt and SetFinal set flagMore first)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.finalLocked()

@@ -58,6 +58,12 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 		}
 		u.info.UnsafeReason = unsafeReason(u.dup, u.opts.unrepeatable, cfg, method)
 		u.info.Unrepeatable = u.info.UnsafeReason != ""
+		if u.info.Unrepeatable {
+			var keyed bool
+			if ctx, keyed = cfg.keyed(ctx, method, u.info.UnsafeReason); keyed { // an idempotency key makes it repeatable
+				u.info.Unrepeatable, u.info.Sequential, u.info.UnsafeReason = false, true, reasonKeyed
+			}
+		}
 		c, err := p.ExecuteWith(ctx, &u.info, sendUnary)
 		if a := c.Final(); a != nil {
 			if v, ok := a.Result(); ok {
@@ -126,7 +132,7 @@ func sendUnary(ctx context.Context) error {
 		r.reply, r.callers = u.reply, true
 	}
 	unrepeatable := !c.SafeToRepeat()
-	ctx = withAttempt(ctx, a.Number())
+	ctx = withCriticality(withAttempt(ctx, a.Number()), c)
 	err := u.invoker(ctx, u.method, u.req, r.reply, u.cc, u.opts.attemptOptions(&r.callVars, true, unrepeatable, r.optBuf[:0])...)
 	a.SetResult(r, nil)
 	if err != nil {

@@ -15,6 +15,7 @@ type transportConfig struct {
 	operation      func(*http.Request) string
 	deadlineHeader string // "": no deadline header is sent
 	redactQuery    bool   // WithRedactedQuery
+	addKeys        bool   // WithIdempotencyKeys
 }
 
 func newTransportConfig(opts []Option) transportConfig {
@@ -89,7 +90,7 @@ type handlerConfig struct {
 }
 
 func newHandlerConfig(opts []HandlerOption) handlerConfig {
-	c := handlerConfig{operation: serverOperation}
+	c := handlerConfig{operation: serverOperation, priority: PriorityFromHeader}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -106,10 +107,16 @@ func WithKeyFunc(f func(*http.Request) string) HandlerOption {
 }
 
 // WithPriorityFunc sets each request's priority (paved.CallInfo.Priority),
-// which load shedding uses to drop the least important first. Default:
-// paved.PriorityCritical for every request. A nil f keeps the default.
+// which load shedding uses to drop the least important first, and which the
+// calls the handler makes with the request's context inherit. Default:
+// PriorityFromHeader, the CriticalityHeader the caller sent, else
+// paved.PriorityCritical. A nil f keeps the default.
 func WithPriorityFunc(f func(*http.Request) paved.Priority) HandlerOption {
-	return func(c *handlerConfig) { c.priority = f }
+	return func(c *handlerConfig) {
+		if f != nil {
+			c.priority = f
+		}
+	}
 }
 
 // WithServerOperationFunc names each request's operation. Default: the method

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -111,4 +112,62 @@ func TestRetryReasonIsACounterLabel(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]int64{"retries_exhausted/budget": 2, "retries_exhausted/max_attempts": 1, "breaker_opened/": 1}, got)
+}
+
+type fakeLimiter struct{ limit, inflight int }
+
+func (f *fakeLimiter) Limit() int    { return f.limit }
+func (f *fakeLimiter) Inflight() int { return f.inflight }
+
+// Observed concurrency is read at each collection, a new source for the
+// same pipeline and policy replaces the old one, and a source nobody holds
+// any more is no longer reported.
+func TestObserveConcurrency(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer func() { _ = mp.Shutdown(context.Background()) }()
+	tel := telemetry.New(telemetry.WithMeterProvider(mp))
+	tel.Recorder("orders").Enabled() // builds the instruments, as the first call does
+
+	collect := func() map[string][2]int64 {
+		var rm metricdata.ResourceMetrics
+		require.NoError(t, reader.Collect(context.Background(), &rm))
+		got := map[string][2]int64{}
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				g, ok := m.Data.(metricdata.Gauge[int64])
+				if !ok {
+					continue
+				}
+				for _, dp := range g.DataPoints {
+					p, _ := dp.Attributes.Value(telemetry.AttrPipeline)
+					v := got[p.AsString()]
+					if m.Name == telemetry.MetricConcurrencyLimit {
+						v[0] = dp.Value
+					} else {
+						v[1] = dp.Value
+					}
+					got[p.AsString()] = v
+				}
+			}
+		}
+		return got
+	}
+	a := &fakeLimiter{limit: 10, inflight: 3}
+	telemetry.ObserveConcurrency(tel, "orders", "bulkhead", a)
+	assert.Equal(t, map[string][2]int64{"orders": {10, 3}}, collect())
+	a.inflight = 7
+	assert.Equal(t, map[string][2]int64{"orders": {10, 7}}, collect(), "read at collection, not when recorded")
+
+	func() {
+		b := &fakeLimiter{limit: 20, inflight: 1}
+		telemetry.ObserveConcurrency(tel, "orders", "bulkhead", b)
+		assert.Equal(t, map[string][2]int64{"orders": {20, 1}}, collect(), "the new source replaces the old")
+	}()
+
+	telemetry.ObserveConcurrency(tel, "search", "bulkhead", &fakeLimiter{limit: 5})
+	runtime.GC()
+	runtime.GC()
+	assert.Empty(t, collect(), "sources nobody holds are dropped")
+	runtime.KeepAlive(a)
 }

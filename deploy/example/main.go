@@ -3,8 +3,9 @@
 // deploy/grafana's dashboard are tested against.
 //
 // It serves GET /checkout through pavedhttp.NewHandler (pipeline
-// "checkout"); each checkout calls a dependency, "inventory", through the
-// README's client pipeline (total timeout, retry, breaker, attempt timeout).
+// "checkout": a rate limit per caller and load shedding); each checkout calls a dependency, "inventory", through the
+// README's client pipeline (total timeout, retry, breaker, adaptive bulkhead,
+// attempt timeout).
 // A built-in load generator calls /checkout at a fixed rate, and paved's
 // OpenTelemetry metrics are exported at /metrics by the OpenTelemetry
 // Prometheus exporter. Without -dependency it calls a built-in inventory

@@ -17,7 +17,10 @@ import (
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
+	"github.com/paved-go/paved/bulkhead"
+	"github.com/paved-go/paved/loadshed"
 	"github.com/paved-go/paved/pavedhttp"
+	"github.com/paved-go/paved/ratelimit"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/telemetry"
 	"github.com/paved-go/paved/timeout"
@@ -69,13 +72,21 @@ func run(ctx context.Context, cfg config) error {
 		timeout.MustNew(2*time.Second),
 		retry.MustNew(),
 		breaker.MustNew("inventory", breakerOpts...),
+		bulkhead.MustNewAdaptive(),
 		timeout.MustNew(500*time.Millisecond),
 	)
 	client := &http.Client{Transport: pavedhttp.NewTransport(inventory, nil)}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
-	checkout := paved.New("checkout", paved.WithTelemetry(tel), timeout.MustNew(3*time.Second))
+	// The server side: each caller (the X-Caller header) may send 10
+	// checkouts a second, and load beyond the service's concurrency is shed.
+	checkout := paved.New("checkout", paved.WithTelemetry(tel),
+		timeout.MustNew(3*time.Second),
+		ratelimit.MustPerKey(10, 10),
+		loadshed.MustNew(),
+	)
+	callerKey := pavedhttp.WithKeyFunc(func(r *http.Request) string { return r.Header.Get("X-Caller") })
 	mux.Handle("GET /checkout", pavedhttp.NewHandler(checkout, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, dependency+"/items/42", nil)
 		resp, err := client.Do(req)
@@ -90,7 +101,7 @@ func run(ctx context.Context, cfg config) error {
 			return
 		}
 		_, _ = io.WriteString(w, "ok\n")
-	})))
+	}), callerKey))
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -125,7 +136,9 @@ func run(ctx context.Context, cfg config) error {
 }
 
 // generateLoad calls url at rps, open loop (a call starts on schedule whatever
-// the earlier ones do), until ctx ends; at most 64 calls are in flight.
+// the earlier ones do), until ctx ends; at most 64 calls are in flight. Four
+// calls in five come from caller "batch", which sends more than its rate
+// limit allows, the fifth from "web", which stays within it.
 func generateLoad(ctx context.Context, url string, rps float64) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	tick := time.NewTicker(time.Duration(float64(time.Second) / rps))
@@ -133,7 +146,7 @@ func generateLoad(ctx context.Context, url string, rps float64) {
 	slots := make(chan struct{}, 64)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for {
+	for n := 0; ; n++ {
 		select {
 		case <-ctx.Done():
 			return
@@ -144,10 +157,15 @@ func generateLoad(ctx context.Context, url string, rps float64) {
 		default:
 			continue // the service is too slow to keep up: skip this call
 		}
+		caller := "batch"
+		if n%5 == 0 {
+			caller = "web"
+		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			req.Header.Set("X-Caller", caller)
 			resp, err := client.Do(req)
 			if err != nil {
 				return
