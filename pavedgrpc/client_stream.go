@@ -72,9 +72,17 @@ func StreamClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamClien
 		})
 		var cs grpc.ClientStream
 		if a := c.Final(); a != nil {
-			if v, ok := a.Result(); ok && err == nil {
-				cs = &clientStream{streamAttempt: v.(*streamAttempt), attempt: a, opts: &uc, single: !desc.ServerStreams}
-			} else {
+			v, ok := a.Result()
+			sa, isAttempt := v.(*streamAttempt)
+			switch {
+			case ok && err == nil && isAttempt:
+				cs = &clientStream{streamAttempt: sa, attempt: a, opts: &uc, single: !desc.ServerStreams}
+			case ok && err == nil:
+				// A fallback's substitute (paved.Call.Substitute): a stream
+				// of the caller's own making stands; anything else cannot.
+				cs, err = substituteStream(v)
+				a.Release()
+			default:
 				// A policy failed the call after its final attempt opened a
 				// stream: nobody will read it.
 				a.Release()

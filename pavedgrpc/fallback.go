@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -29,4 +30,14 @@ func substituteReply(reply, v any) error {
 		return nil
 	}
 	return status.Error(codes.Internal, fmt.Sprintf("pavedgrpc: the fallback's reply is %T, the call's is %T", v, reply))
+}
+
+// substituteStream is a fallback's substitute for a stream: a
+// grpc.ClientStream the fallback made (a canned stream), returned as it is.
+// Anything else fails the stream with INTERNAL, naming the type.
+func substituteStream(v any) (grpc.ClientStream, error) {
+	if cs, ok := v.(grpc.ClientStream); ok && cs != nil {
+		return cs, nil
+	}
+	return nil, status.Error(codes.Internal, fmt.Sprintf("pavedgrpc: the fallback's substitute for a stream is %T, not a grpc.ClientStream", v))
 }

@@ -2,6 +2,7 @@ package pavedgrpc_test
 
 import (
 	"context"
+	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -75,4 +76,50 @@ func TestFallbackReplyWrongType(t *testing.T) {
 	_, err := client.UnaryCall(context.Background(), &testgrpc.SimpleRequest{})
 	assert.Equal(t, codes.Internal, statusCode(err))
 	assert.ErrorContains(t, err, "the fallback's reply is *grpc_testing.Empty, the call's is *grpc_testing.SimpleResponse")
+}
+
+// cannedStream is a server-streaming reply a fallback hands out: one
+// message, then the end.
+type cannedStream struct {
+	grpc.ClientStream
+	sent bool
+}
+
+func (s *cannedStream) CloseSend() error  { return nil }
+func (s *cannedStream) SendMsg(any) error { return nil }
+
+func (s *cannedStream) RecvMsg(m any) error {
+	if s.sent {
+		return io.EOF
+	}
+	s.sent = true
+	m.(*testgrpc.StreamingOutputCallResponse).Payload = &testgrpc.Payload{Body: []byte("canned")}
+	return nil
+}
+
+// A stream refused at creation (the breaker open) is answered by a stream
+// the fallback made; any other substitute fails it with INTERNAL.
+func TestFallbackStream(t *testing.T) {
+	addr := startServer(t, &testService{})
+	b := breaker.MustNew("streams")
+	b.ForceOpen()
+	canned := fallback.FuncOf(func(context.Context, error) (grpc.ClientStream, error) { return &cannedStream{}, nil })
+	p := paved.New("streams", fallback.MustNew(canned), b)
+	client := dial(t, addr, grpc.WithStreamInterceptor(pavedgrpc.StreamClientInterceptor(p)))
+	stream, err := client.StreamingOutputCall(context.Background(), &testgrpc.StreamingOutputCallRequest{})
+	require.NoError(t, err)
+	msg, err := stream.Recv()
+	require.NoError(t, err)
+	assert.Equal(t, []byte("canned"), msg.GetPayload().GetBody())
+	_, err = stream.Recv()
+	assert.ErrorIs(t, err, io.EOF)
+
+	p2 := paved.New("streams", fallback.MustNew(fallback.Value("not a stream")), b)
+	client2 := dial(t, addr, grpc.WithStreamInterceptor(pavedgrpc.StreamClientInterceptor(p2)))
+	stream, err = client2.StreamingOutputCall(context.Background(), &testgrpc.StreamingOutputCallRequest{})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	assert.Equal(t, codes.Internal, statusCode(err))
+	assert.ErrorContains(t, err, "the fallback's substitute for a stream is string, not a grpc.ClientStream")
 }

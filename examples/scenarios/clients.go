@@ -10,6 +10,7 @@ import (
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
 	"github.com/paved-go/paved/hedge"
+	"github.com/paved-go/paved/loadshed"
 	"github.com/paved-go/paved/pavedhttp"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/timeout"
@@ -66,7 +67,8 @@ func (n *naive) get(ctx context.Context, url string) int {
 func (n *naive) close() { n.client.CloseIdleConnections() }
 
 // pavedClient is paved's recommended client: README's pipeline (a total
-// timeout, retry with its budget, a breaker, an attempt timeout) under
+// timeout, retry with its budget, a breaker, the adaptive throttle, an
+// attempt timeout) under
 // pavedhttp.Transport, or the same with hedge in retry's place.
 type pavedClient struct {
 	client *http.Client
@@ -85,6 +87,7 @@ func recommended(name string, openFor time.Duration) *paved.Pipeline {
 		timeout.MustNew(10*time.Second),
 		retry.MustNew(),
 		breaker.MustNew(name, bopts...),
+		loadshed.MustNewThrottle(),
 		timeout.MustNew(2*time.Second),
 	)
 }

@@ -35,6 +35,9 @@ type run struct {
 	samples []sample
 	arrived []atomic.Int64 // dependency requests per bucket
 	skipped atomic.Int64   // calls not made: maxInFlight reached
+	// cut, when positive, ends the calls still running that long after the
+	// last one started (-quick); 0 waits for every call.
+	cut time.Duration
 }
 
 func newRun(name string, dur time.Duration) *run {
@@ -64,6 +67,8 @@ func (r *run) drive(ctx context.Context, rate float64, call func(ctx context.Con
 	n := int(r.dur / interval)
 	var wg sync.WaitGroup
 	var inflight atomic.Int64
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	r.began = time.Now()
 	r.start.Store(r.began.UnixNano())
 	for i := range n {
@@ -91,6 +96,10 @@ func (r *run) drive(ctx context.Context, rate float64, call func(ctx context.Con
 			r.record(sample{start: due, latency: time.Since(start), ok: ok})
 		}()
 	}
+	if r.cut > 0 {
+		stop := time.AfterFunc(r.cut, cancel)
+		defer stop.Stop()
+	}
 	wg.Wait()
 }
 
@@ -105,11 +114,13 @@ type result struct {
 	scenario, client string
 	calls            int
 	success          float64 // share of calls that succeeded
-	goodput          float64 // successful calls per second
+	goodput          float64 // successful calls that ended within the run, per second of it
 	attemptsPerCall  float64 // requests at the dependency per call
 	p50, p99, p999   time.Duration
 	recover          time.Duration // -1: not measured
 	stopped          time.Duration // how long into the outage the client stopped sending; -1: it did not, or not measured
+	critical         float64       // overload: share of CRITICAL calls that succeeded; 0 when not measured
+	okP99            time.Duration // overload: p99 latency of the calls that succeeded
 	series           series
 }
 
@@ -134,7 +145,11 @@ func (r *run) summarize(scenario string, recoveredAt time.Duration) result {
 	ok := make([]float64, nb)
 	all := make([]float64, nb)
 	perBucket := make([][]time.Duration, nb)
+	var okInTime float64 // succeeded, and ended within the run: goodput counts only these
 	for _, s := range ss {
+		if s.ok && s.start+s.latency <= r.dur {
+			okInTime++
+		}
 		lat = append(lat, s.latency)
 		i := int(s.start / bucket)
 		if i >= nb {
@@ -153,7 +168,7 @@ func (r *run) summarize(scenario string, recoveredAt time.Duration) result {
 	}
 	if len(ss) > 0 {
 		res.attemptsPerCall = float64(arrived) / float64(len(ss))
-		res.goodput = res.success / r.dur.Seconds()
+		res.goodput = okInTime / r.dur.Seconds()
 		res.success /= float64(len(ss))
 	}
 	slices.Sort(lat)
@@ -222,4 +237,23 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 	}
 	i := int(q * float64(len(sorted)))
 	return sorted[min(i, len(sorted)-1)]
+}
+
+// latencies collects durations from many goroutines.
+type latencies struct {
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+func (l *latencies) add(d time.Duration) {
+	l.mu.Lock()
+	l.ds = append(l.ds, d)
+	l.mu.Unlock()
+}
+
+func (l *latencies) quantile(q float64) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	slices.Sort(l.ds)
+	return quantile(l.ds, q)
 }

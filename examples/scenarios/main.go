@@ -11,7 +11,10 @@
 //
 //	go run . [-quick] [-out DIR] [-only flaky,outage,slowtail,tiers] [-seed N] [-rate N]
 //
-// A default run takes under a minute; -quick, under 15 s.
+// A default run takes under a minute; -quick, under 15 s: its scenarios are
+// shorter, and calls still running a second after a scenario's last one
+// started are ended and counted as failed, so its figures are a smoke test,
+// not the table to quote.
 package main
 
 import (
@@ -80,6 +83,10 @@ func runAll(cfg config, only, dir string, w io.Writer) ([]result, error) {
 				notes = append(notes, fmt.Sprintf("%s: %s stopped sending to the dead dependency %s into the outage", sc.name, r.client, ms(r.stopped)))
 			} else if sc.name == "outage" {
 				notes = append(notes, fmt.Sprintf("%s: %s never stopped sending to the dead dependency", sc.name, r.client))
+			}
+			if sc.name == "overload" {
+				notes = append(notes, fmt.Sprintf("%s: %s: %.1f%% of CRITICAL calls succeeded; p99 of the calls that succeeded %s",
+					sc.name, r.client, 100*r.critical, ms(r.okP99)))
 			}
 		}
 		path, err := chart(dir, sc, runs)

@@ -65,6 +65,11 @@ func TestQuickRun(t *testing.T) {
 	tail := byName["slowtail"]
 	assert.Less(t, tail["paved"].p99, tail["naive"].p99, "slow tail: hedging cuts the p99")
 
+	over := byName["overload"]
+	assert.Less(t, over["paved"].attemptsPerCall, over["naive"].attemptsPerCall, "overload: paved sends less to a server that sheds")
+	assert.Less(t, over["paved"].p50, over["naive"].p50, "overload: paved's callers wait less")
+	assert.Greater(t, over["paved"].critical, 0.5, "overload: most CRITICAL calls get through")
+
 	tiers := byName["tiers"]
 	assert.InDelta(t, 27, tiers["naive"].attemptsPerCall, 2, "three naive tiers multiply a call 27 times")
 	assert.Less(t, tiers["paved"].attemptsPerCall, 3.5, "paved retries at one layer")

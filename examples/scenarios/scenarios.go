@@ -26,6 +26,17 @@ func (c config) scaled(full, quick time.Duration) time.Duration {
 	return full
 }
 
+// newRun starts a run of full in a default run, of quick with -quick, where
+// the calls still running a second after the last one started are ended
+// (counted as failed), so the whole of -quick stays under 15 s.
+func (c config) newRun(client string, full, quick time.Duration) *run {
+	r := newRun(client, c.scaled(full, quick))
+	if c.quick {
+		r.cut = time.Second
+	}
+	return r
+}
+
 // mark is a moment a chart shows: an outage starting.
 type mark struct {
 	at    time.Duration
@@ -50,7 +61,7 @@ func newClient(which string, p *paved.Pipeline) getter {
 }
 
 func scenarios(cfg config) []*scenario {
-	outageStart, outageEnd := cfg.scaled(2*time.Second, time.Second), cfg.scaled(6*time.Second, 2500*time.Millisecond)
+	outageStart, outageEnd := cfg.scaled(2*time.Second, 700*time.Millisecond), cfg.scaled(6*time.Second, 1700*time.Millisecond)
 	openFor := time.Duration(0) // the breaker's default, 5s
 	if cfg.quick {
 		openFor = time.Second
@@ -63,7 +74,7 @@ func scenarios(cfg config) []*scenario {
 		{
 			name: "flaky", title: "1. A flaky dependency: 30% of requests answer 503",
 			run: func(cfg config, which string) result {
-				r := newRun(which, cfg.scaled(6*time.Second, 1500*time.Millisecond))
+				r := cfg.newRun(which, 6*time.Second, 1200*time.Millisecond)
 				flaky := chaos.MustNew(chaoshttp.Status(http.StatusServiceUnavailable), chaos.WithRate(0.3), chaos.WithSeed(cfg.seed))
 				return steady(cfg, r, "flaky", flaky, newClient(which, recommended("flaky", 0)), cfg.rate)
 			},
@@ -73,7 +84,7 @@ func scenarios(cfg config) []*scenario {
 			note:  outageNote,
 			marks: []mark{{outageStart, "outage starts"}, {outageEnd, "dependency recovers"}},
 			run: func(cfg config, which string) result {
-				r := newRun(which, cfg.scaled(12*time.Second, 4500*time.Millisecond))
+				r := cfg.newRun(which, 12*time.Second, 3*time.Second)
 				down := chaos.MustNew(chaoshttp.Status(http.StatusServiceUnavailable), chaos.WithRate(1), chaos.WithEnabled(false))
 				srv := serve(counting(r, chaoshttp.NewHandler(down, ok)))
 				defer srv.close()
@@ -91,10 +102,15 @@ func scenarios(cfg config) []*scenario {
 			name: "slowtail", title: "3. A slow tail: 5% of requests take 1 s",
 			note: "hedge (its defaults) in retry's place",
 			run: func(cfg config, which string) result {
-				r := newRun(which, cfg.scaled(6*time.Second, 1500*time.Millisecond))
+				r := cfg.newRun(which, 6*time.Second, 1200*time.Millisecond)
 				slow := chaos.MustNew(chaos.Latency(time.Second), chaos.WithRate(0.05), chaos.WithSeed(cfg.seed))
 				return steady(cfg, r, "slowtail", slow, newClient(which, hedged("slowtail")), cfg.rate)
 			},
+		},
+		{
+			name: "overload", title: "4. Overload: twice a server's capacity, open loop, half the calls sheddable",
+			note: "server capacity 100 calls/s (4 workers, 40 ms each), 200 offered; paved's server runs pavedhttp.NewHandler with a loadshed.Shedder, the naive one admits everything",
+			run:  overload,
 		},
 		{
 			name: "tiers", title: "5. Three tiers, the bottom one down: requests reaching the bottom per call",
@@ -120,7 +136,10 @@ func steady(_ config, r *run, name string, c *chaos.Chaos, client getter, rate f
 // answering 503. The table's attempts per call are C's requests per
 // top-level call.
 func tiers(cfg config, which string) result {
-	r := newRun(which, cfg.scaled(5*time.Second, 1500*time.Millisecond))
+	r := cfg.newRun(which, 5*time.Second, 800*time.Millisecond)
+	if r.cut > 0 {
+		r.cut = 3 * time.Second // a naive call takes 2.7 s through three tiers: let it end
+	}
 	down := chaos.MustNew(chaoshttp.Status(http.StatusServiceUnavailable), chaos.WithRate(1))
 	c := serve(counting(r, chaoshttp.NewHandler(down, ok)))
 	defer c.close()
