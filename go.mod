@@ -28,6 +28,7 @@ require google.golang.org/grpc v1.85.0
 
 require (
 	github.com/felixge/httpsnoop v1.1.0
+	github.com/go-redis/redis_rate/v10 v10.0.1
 	golang.org/x/net v0.60.0
 	golang.org/x/time v0.16.0
 	google.golang.org/protobuf v1.36.12
