@@ -11,6 +11,7 @@ import (
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/clock"
+	"github.com/paved-go/paved/internal/gcra"
 	"github.com/paved-go/paved/internal/ratekey"
 )
 
@@ -210,16 +211,8 @@ func (k *Keyed) giveBack(key string) {
 
 // status is the Status of a key whose tat is tat (>= now).
 func (k *Keyed) status(now, tat int64) Status {
-	s := Status{Policy: k.cfg.name, Quota: k.cfg.quota(), Window: k.cfg.window}
-	ahead := tat - now // how far the bucket is from full, as time
-	free := k.limit - ahead
-	s.Remaining = max(0, free/k.interval)
-	if s.Remaining > 0 {
-		s.Reset = time.Duration(ahead)
-	} else {
-		s.Reset = time.Duration(k.interval - free) // until the next token
-	}
-	return s
+	r, reset := gcra.Remaining(k.interval, k.limit, tat-now)
+	return Status{Policy: k.cfg.name, Quota: k.cfg.quota(), Window: k.cfg.window, Remaining: r, Reset: time.Duration(reset)}
 }
 
 // evict drops, from the cold end, entries whose bucket is full again (they

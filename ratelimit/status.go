@@ -49,6 +49,12 @@ func (c *statusCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
+// ContextWithStatus returns a copy of ctx that carries s, the Status of a
+// limit that admitted the call, for AppendStatuses: limiters outside this
+// package (redisrate) use it so that the server adapters report their
+// limits too. It costs one allocation.
+func ContextWithStatus(ctx context.Context, s Status) context.Context { return withStatus(ctx, s) }
+
 func withStatus(ctx context.Context, s Status) context.Context {
 	parent, _ := ctx.Value(statusKey{}).(*statusCtx)
 	return &statusCtx{Context: ctx, status: s, parent: parent}
