@@ -58,14 +58,24 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 		}
 		u.info.UnsafeReason = unsafeReason(u.dup, u.opts.unrepeatable, cfg, method)
 		u.info.Unrepeatable = u.info.UnsafeReason != ""
+		if u.info.Unrepeatable {
+			var keyed bool
+			if ctx, keyed = cfg.keyed(ctx, method, u.info.UnsafeReason); keyed { // an idempotency key makes it repeatable
+				u.info.Unrepeatable, u.info.Sequential, u.info.UnsafeReason = false, true, reasonKeyed
+			}
+		}
 		c, err := p.ExecuteWith(ctx, &u.info, sendUnary)
 		if a := c.Final(); a != nil {
 			if v, ok := a.Result(); ok {
-				r := v.(*unaryResult)
-				if err == nil && !r.callers {
-					moveReply(reply, r.reply)
+				if r, ok := v.(*unaryResult); ok {
+					if err == nil && !r.callers {
+						moveReply(reply, r.reply)
+					}
+					u.opts.deliver(&r.callVars)
+				} else if err == nil {
+					err = substituteReply(reply, v) // a fallback's (paved.Call.Substitute)
+					u.opts.deliver(&callVars{})
 				}
-				u.opts.deliver(&r.callVars)
 			}
 			a.Release()
 		}

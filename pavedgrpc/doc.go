@@ -76,4 +76,10 @@
 // below; WithDoNotRetry(false) opts out. Resends carry AttemptKey
 // (paved-attempt) metadata with their attempt number, which the server
 // interceptors put in paved.CallInfo.CallerAttempt.
+//
+// Standards: STANDARDS.md RS-3 (only methods declared or named repeatable
+// are sent twice), RS-4 (the do-not-retry pushback), RS-5
+// (grpc-retry-pushback-ms), RS-12 (deadlines propagate natively; the
+// handler's context carries the caller key and priority) and RS-13
+// (per-attempt spans from otelgrpc).
 package pavedgrpc

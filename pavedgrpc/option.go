@@ -26,6 +26,8 @@ type config struct {
 	priority     func(ctx context.Context) paved.Priority
 	refusalCode  func(err error) codes.Code
 	keepRetries  bool // WithDoNotRetry(false)
+	addKeys      bool // WithIdempotencyKeys
+	keyMethods   func(method string) bool
 
 	firstMethod atomic.Pointer[methodRepeat] // see declared
 }

@@ -99,4 +99,10 @@
 // WithPriorityFunc say otherwise. No
 // deadline header is sent or read unless WithDeadlineHeader or
 // WithServerDeadlineHeader names one.
+//
+// Standards: STANDARDS.md RS-1 (the pipeline's deadlines bound every
+// attempt and its body), RS-3 (writes repeated only when safe), RS-4
+// (Paved-Do-Not-Retry), RS-5 (Retry-After), RS-12 (deadline headers; the
+// request's context), RS-13 (per-attempt spans, url.full redaction) and
+// RS-14 (discarded bodies drained and closed).
 package pavedhttp

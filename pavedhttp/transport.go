@@ -128,6 +128,7 @@ var errNoResponse = errors.New("pavedhttp: the pipeline returned no response and
 // its status; otherwise the error of the last attempt or of the policy that
 // refused or gave up, which Classify classifies.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = t.withIdempotencyKey(req) // WithIdempotencyKeys
 	enabled, _ := t.rec.Enabled()
 	rt := &roundTrip{req: req, next: t.bare, deadlineHeader: t.cfg.deadlineHeader}
 	if enabled {
@@ -172,6 +173,10 @@ type roundTrip struct {
 	next           http.RoundTripper
 	deadlineHeader string      // "": none (WithDeadlineHeader)
 	bodyTaken      atomic.Bool // the first attempt to run sends req.Body itself
+	// lastResp is the latest response an attempt received, for
+	// TakeServerQuota (a rate limiter listening to the server's RateLimit
+	// fields); only its status and header are read.
+	lastResp atomic.Pointer[http.Response]
 }
 
 // sendAttempt is the Op of every attempt: it sends the attempt's copy of the
@@ -216,6 +221,7 @@ func sendAttempt(ctx context.Context) error {
 		return err
 	}
 	resp.Request = rt.req
+	rt.lastResp.Store(resp)
 	if resp.StatusCode < 400 {
 		a.SetResult(resp, discardResponse)
 		return nil

@@ -49,5 +49,6 @@
 // windows are tested on clock.Fake.
 //
 // Cost: TryAcquire is one compare-and-swap and a monotonic clock read;
-// Release a clock read and a short critical section; neither allocates.
+// Release an atomic add, a clock read and a short critical section (none for
+// Ignored, nor for a sample a Window leaves out); neither allocates.
 package limit

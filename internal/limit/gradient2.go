@@ -2,7 +2,6 @@ package limit
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -109,8 +108,21 @@ func (g *Gradient2) Update(limit float64, s Sample) float64 {
 	case float64(s.Inflight) < limit/2:
 		return limit
 	default:
-		gradient = math.Max(0.5, math.Min(1.0, g.cfg.Tolerance*long/short))
+		gradient = clamp(g.cfg.Tolerance*long/short, 0.5, 1) // the ratio is finite and positive: RTTs are >= 1ns
 	}
 	estimate := limit*gradient + g.cfg.QueueSize
 	return limit*(1-g.cfg.Smoothing) + estimate*g.cfg.Smoothing
+}
+
+// clamp is x bounded to [lo, hi], with plain comparisons: math.Max and
+// math.Min handle NaN and signed zeros, which cost a call each on the hot path
+// and cannot arise here.
+func clamp(x, lo, hi float64) float64 {
+	if x < lo {
+		return lo
+	}
+	if x > hi {
+		return hi
+	}
+	return x
 }

@@ -108,6 +108,7 @@ type Limiter struct {
 	limit    atomic.Int64
 	inflight atomic.Int64
 	clk      clock.Clock
+	real     bool // clk is clock.Real(): read time.Since directly, sparing an interface call per read
 	origin   time.Time
 	min, max float64
 
@@ -142,7 +143,7 @@ func New(alg Algorithm, c Config, clk clock.Clock) (*Limiter, error) {
 		clk = clock.Real()
 	}
 	l := &Limiter{
-		clk: clk, origin: clk.Now(), min: float64(c.Min), max: float64(c.Max),
+		clk: clk, real: clk == clock.Real(), origin: clk.Now(), min: float64(c.Min), max: float64(c.Max),
 		alg: alg, estimate: float64(c.Initial),
 		windowed: c.Window != (Window{}), win: c.Window,
 	}
@@ -167,7 +168,12 @@ func (l *Limiter) Estimate() float64 {
 	return l.estimate
 }
 
-func (l *Limiter) now() int64 { return int64(l.clk.Since(l.origin)) }
+func (l *Limiter) now() int64 {
+	if l.real {
+		return int64(time.Since(l.origin))
+	}
+	return int64(l.clk.Since(l.origin))
+}
 
 // TryAcquire admits a request if fewer than the limit are in flight.
 func (l *Limiter) TryAcquire() (Token, bool) {
@@ -203,28 +209,37 @@ func (l *Limiter) Release(t Token, r Result) (limit int, changed bool) {
 	}
 	now := l.now()
 	s := Sample{RTT: time.Duration(now - t.start), Inflight: int(t.inflight), Dropped: r == Dropped}
+	if l.windowed && s.RTT < l.win.MinRTT && !s.Dropped {
+		return l.Limit(), false // left out of windows; no need for the lock
+	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.windowed {
 		var ok bool
 		if s, ok = l.gather(now, s); !ok {
+			l.mu.Unlock()
 			return l.Limit(), false
 		}
 	}
-	l.estimate = math.Max(l.min, math.Min(l.max, l.alg.Update(l.estimate, s)))
-	next := int64(l.estimate) // estimate >= Min >= 1
-	if prev := l.limit.Swap(next); prev != next {
-		return int(next), true
+	l.estimate = l.alg.Update(l.estimate, s)
+	if !(l.estimate >= l.min) { // and NaN, from an Algorithm gone wrong
+		l.estimate = l.min
+	} else if l.estimate > l.max {
+		l.estimate = l.max
 	}
-	return int(next), false
+	next := int64(l.estimate) // estimate >= Min >= 1
+	// limit is written only under mu: a plain load, and a store only when
+	// it changes, spare the call path a locked instruction.
+	prev := l.limit.Load()
+	if prev != next {
+		l.limit.Store(next)
+	}
+	l.mu.Unlock()
+	return int(next), prev != next
 }
 
 // gather adds s to the window and returns the window's sample when s closes
 // it with enough samples.
 func (l *Limiter) gather(now int64, s Sample) (Sample, bool) {
-	if s.RTT < l.win.MinRTT && !s.Dropped {
-		return s, false
-	}
 	w := &l.w
 	w.n++
 	w.sum += int64(s.RTT)
