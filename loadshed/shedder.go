@@ -369,6 +369,6 @@ func (s *Shedder) limitChanged(ctx context.Context, lim int) {
 // Attribute keys of loadshed's events.
 const (
 	attrShedReason = "resilience.shed.reason" // on shed: queue_full, queue_timeout, evicted
-	attrLimit      = "resilience.limit"       // on limit_changed: the new limit
-	attrAlgorithm  = "resilience.algorithm"   // on limit_changed: gradient2, vegas, aimd
+	attrLimit      = telemetry.AttrLimit
+	attrAlgorithm  = telemetry.AttrAlgorithm
 )
