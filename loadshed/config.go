@@ -171,6 +171,13 @@ func newConfig(opts []Option) (config, error) {
 	return c, nil
 }
 
+// serverGradient2 is Netflix's Gradient2 with a tighter tolerance.
+var serverGradient2 = func() limit.Gradient2Config {
+	c := limit.DefaultGradient2
+	c.Tolerance = 1.25
+	return c
+}()
+
 // limiter builds the adaptive limit of the options.
 func (c *config) limiter() (*limit.Limiter, error) {
 	if c.alg < Gradient2 || c.alg > AIMD {
@@ -198,7 +205,7 @@ func (c *config) limiter() (*limit.Limiter, error) {
 	)
 	switch c.alg {
 	case Gradient2:
-		alg, err = limit.NewGradient2(limit.DefaultGradient2)
+		alg, err = limit.NewGradient2(serverGradient2)
 	case Vegas:
 		alg, err = limit.NewVegas(limit.DefaultVegas)
 	case AIMD:

@@ -1,6 +1,46 @@
 // Package loadshed protects both ends of a call from overload (STANDARDS.md
-// RS-10): a Throttle on the client, so that a dependency that keeps refusing
-// is sent less, and — for servers — load shedding by criticality.
+// RS-10): a Shedder on the server, which admits what it can serve and sheds
+// the least important rest, and a Throttle on the client, so that a
+// dependency that keeps refusing is sent less.
+//
+// # Server-side load shedding
+//
+// New returns a Shedder, the middleware of a server's admission pipeline:
+//
+//	shed := loadshed.MustNew()
+//	http.Handle("/", pavedhttp.NewHandler(paved.New("api", shed), api,
+//		pavedhttp.WithKeyFunc(tenantOf)))
+//
+// (for gRPC, pavedgrpc.ServerOptions(paved.New("api", shed)) and
+// pavedgrpc.WithKeyFunc).
+//
+//   - An adaptive concurrency limit (Gradient2 by default, with a tolerance
+//     of 1.25 and 100 ms windows; Vegas, AIMD: WithAlgorithm; WithLimits
+//     1..1000, WithInitialLimit 20, WithWindow) admits a request while fewer
+//     than the limit run. A request that timed out counts as a drop.
+//   - Ranks: criticality first (CRITICAL_PLUS, CRITICAL, SHEDDABLE_PLUS,
+//     SHEDDABLE), then, within one criticality, whether the caller key
+//     (paved.CallInfo.Key) is within its fair share: the time its requests
+//     held a slot, decayed over 10 s, against 1.1 times the mean of the keys
+//     of that criticality (failsafe-go's usage tracking is the anchor;
+//     WithFairShare). A request of rank r is admitted only while fewer than
+//     1 - 0.05*(7-r) of the limit run — 100% for CRITICAL_PLUS within its
+//     share, down to 65% for SHEDDABLE over it — so that a slot is free when
+//     more important work comes.
+//   - The others wait in a queue (WithMaxQueue, default 100), best rank
+//     first. CoDel (Facebook, "Fail at Scale"; WithCoDel, 5 ms and 100 ms):
+//     while the server has emptied the queue in good time within the last
+//     100 ms, a request may wait 100 ms; otherwise the queue is congested, a
+//     request may wait 5 ms (at least three mean gaps between releases, for
+//     servers whose slots free slowly) and the newest is served first (LIFO).
+//     A full queue sheds its least important waiter for a more important
+//     newcomer, else the newcomer.
+//   - A shed request gets ErrShed with a RetryAfter of 1 s (WithRetryAfter):
+//     the adapters answer 503 with Retry-After, or UNAVAILABLE with
+//     grpc-retry-pushback-ms, which a paved client classifies as Overload.
+//
+// Events: shed (resilience.shed.reason: queue_full, queue_timeout, evicted)
+// and limit_changed, with the resilience.concurrency.* gauges.
 //
 // # Client-side adaptive throttling
 //

@@ -28,7 +28,7 @@ import (
 type Shedder struct {
 	cfg    config
 	lim    *limit.Limiter
-	fair   *fairShare
+	fair   [4]*fairShare // per criticality level: shares are within one criticality
 	clk    clock.Clock
 	origin time.Time
 	shed   error // the refusal, with cfg.retryAfter: one value for every shed request
@@ -37,12 +37,15 @@ type Shedder struct {
 	// under mu before a queuing request's last TryAcquire and read after
 	// every release, so a release either sees the waiter or the waiter sees
 	// the freed slot: no wake-up is lost.
-	nwait   atomic.Int64
-	mu      sync.Mutex
-	q       queue
-	codel   codel
-	timer   clock.Timer   // sweeps expired waiters; nil until first needed
-	timerAt time.Duration // when timer fires; 0: not armed
+	nwait atomic.Int64
+	mu    sync.Mutex
+	q     queue
+	codel codel
+	// shedEmpty says the queue was last emptied by shedding, or by serving a
+	// request late: not a sign that the server keeps up (see emptied).
+	shedEmpty bool
+	timer     clock.Timer   // sweeps expired waiters; nil until first needed
+	timerAt   time.Duration // when timer fires; 0: not armed
 }
 
 var _ paved.Middleware = (*Shedder)(nil)
@@ -61,12 +64,14 @@ func New(opts ...Option) (*Shedder, error) {
 	s := &Shedder{
 		cfg:    cfg,
 		lim:    lim,
-		fair:   newFairShare(cfg.fairWindow, cfg.maxKeys, cfg.tolerance),
 		clk:    cfg.clk,
 		origin: cfg.clk.Now(),
 		shed:   paved.NewRejection(ErrShed, cfg.retryAfter),
 	}
 	s.codel = codel{target: cfg.target, interval: cfg.interval}
+	for i := range s.fair {
+		s.fair[i] = newFairShare(cfg.fairWindow, cfg.maxKeys, cfg.tolerance)
+	}
 	return s, nil
 }
 
@@ -101,7 +106,9 @@ func (s *Shedder) Wrap(next paved.Op) paved.Op {
 }
 
 func (s *Shedder) run(ctx context.Context, next paved.Op) error {
-	if s.nwait.Load() == 0 {
+	// Below the share of the lowest rank, every request is admitted as it
+	// comes, without looking at its rank.
+	if s.nwait.Load() == 0 && float64(s.lim.Inflight()) < minShare*float64(s.lim.Limit()) {
 		if tok, ok := s.lim.TryAcquire(); ok {
 			return s.serve(ctx, next, tok)
 		}
@@ -118,15 +125,28 @@ func (s *Shedder) run(ctx context.Context, next paved.Op) error {
 // another policy refused it. A panic releases the slot too.
 func (s *Shedder) serve(ctx context.Context, next paved.Op, tok limit.Token) (err error) {
 	res := limit.Ignored
-	key := callKey(ctx)
-	var start time.Duration
-	if key != "" {
-		start = s.now()
+	u := usageOf(ctx)
+	if u.key != "" {
+		u.start = s.now()
 	}
-	defer func() { s.release(ctx, tok, res, key, start) }()
+	defer func() { s.release(ctx, tok, res, u) }()
 	err = next(ctx)
 	res = s.result(ctx, err)
 	return err
+}
+
+// user is whom a request's slot time is counted against for the fair share.
+type user struct {
+	key   string // "": nobody
+	level int8
+	start time.Duration
+}
+
+func usageOf(ctx context.Context) user {
+	if c := paved.CallFrom(ctx); c != nil && c.Key() != "" {
+		return user{key: c.Key(), level: level(c.Priority())}
+	}
+	return user{}
 }
 
 func (s *Shedder) result(ctx context.Context, err error) limit.Result {
@@ -149,33 +169,27 @@ func (s *Shedder) result(ctx context.Context, err error) limit.Result {
 	return limit.Success
 }
 
-// release frees tok's slot with res, records the time key held it (when
-// key is set), and hands freed slots to waiters.
-func (s *Shedder) release(ctx context.Context, tok limit.Token, res limit.Result, key string, start time.Duration) {
+// release frees tok's slot with res, records the time u's key held it, and
+// hands freed slots to waiters.
+func (s *Shedder) release(ctx context.Context, tok limit.Token, res limit.Result, u user) {
 	lim, changed := s.lim.Release(tok, res)
 	var now time.Duration
-	if key != "" {
+	if u.key != "" {
 		now = s.now()
-		s.fair.record(key, now-start, now)
+		s.fair[u.level].record(u.key, now-u.start, now)
 	}
 	if s.nwait.Load() > 0 {
-		if key == "" {
+		if u.key == "" {
 			now = s.now()
 		}
 		s.mu.Lock()
+		s.codel.released(now)
 		s.dispatch(now)
 		s.mu.Unlock()
 	}
 	if changed {
 		s.limitChanged(ctx, lim)
 	}
-}
-
-func callKey(ctx context.Context) string {
-	if c := paved.CallFrom(ctx); c != nil {
-		return c.Key()
-	}
-	return ""
 }
 
 // wait queues the request until a slot frees, CoDel sheds it, a more
@@ -186,17 +200,22 @@ func (s *Shedder) wait(ctx context.Context) (limit.Token, error) {
 		prio, key = c.Priority(), c.Key()
 	}
 	now := s.now()
-	over := key != "" && s.fair.over(key, now)
-	w := &waiter{rank: rank(int8(prio), over), enq: now, idx: -1}
+	lvl := level(prio)
+	over := key != "" && s.fair[lvl].over(key, now)
+	w := &waiter{rank: rank(lvl, over), enq: now, idx: -1}
 
 	s.mu.Lock()
 	s.nwait.Add(1)
-	if len(s.q) == 0 {
-		if tok, ok := s.lim.TryAcquire(); ok {
+	// Waiters wait because they do not fit their share of the limit; a
+	// request more important than all of them may still fit its own.
+	if b := s.q.best(false); b == nil || b.rank < w.rank {
+		if tok, ok := s.tryAcquire(w.rank); ok {
 			s.nwait.Add(-1)
 			s.mu.Unlock()
 			return tok, nil
 		}
+	}
+	if len(s.q) == 0 && !s.shedEmpty {
 		s.codel.lastEmpty = now // empty until this request
 	}
 	s.sweep(now)
@@ -221,13 +240,13 @@ func (s *Shedder) wait(ctx context.Context) (limit.Token, error) {
 		if w.idx >= 0 { // still queued: leave
 			s.q.remove(w)
 			s.nwait.Add(-1)
-			s.emptied(s.now())
+			s.emptied(s.now(), w, "")
 			s.mu.Unlock()
 			return limit.Token{}, ctx.Err()
 		}
 		s.mu.Unlock()
 		if w.shed == "" { // granted as ctx ended: give the slot back
-			s.release(ctx, w.tok, limit.Ignored, "", 0)
+			s.release(ctx, w.tok, limit.Ignored, user{})
 			return limit.Token{}, ctx.Err()
 		}
 	}
@@ -244,14 +263,33 @@ func (s *Shedder) decide(w *waiter, why string, now time.Duration) {
 	s.nwait.Add(-1)
 	w.shed = why
 	close(w.done)
-	s.emptied(now)
+	s.emptied(now, w, why)
 }
 
-// emptied notes when the queue becomes empty, for CoDel. Under mu.
-func (s *Shedder) emptied(now time.Duration) {
-	if len(s.q) == 0 {
+// emptied notes when the queue becomes empty, for CoDel, w being the last
+// waiter to leave it. The queue was empty then only if the server emptied it
+// in good time: by serving w (or w leaving of its own accord) within the
+// target. A queue emptied by shedding, or only by serving a request that
+// had waited longer, is a standing queue and stays congested until a
+// request queued after it is served in time. Under mu.
+func (s *Shedder) emptied(now time.Duration, w *waiter, why string) {
+	if len(s.q) != 0 {
+		return
+	}
+	s.shedEmpty = why != "" || now-w.enq > s.codel.target
+	if !s.shedEmpty {
 		s.codel.lastEmpty = now
 	}
+}
+
+// tryAcquire takes a slot for a request of rank r if fewer than r's share of
+// the limit are in flight. Under mu, so that the queue sees a consistent
+// share; the limit itself is enforced by the Limiter, atomically.
+func (s *Shedder) tryAcquire(r int8) (limit.Token, bool) {
+	if float64(s.lim.Inflight()) >= share(r)*float64(s.lim.Limit()) {
+		return limit.Token{}, false
+	}
+	return s.lim.TryAcquire()
 }
 
 // dispatch hands freed slots to the best waiters, after shedding those CoDel
@@ -259,11 +297,11 @@ func (s *Shedder) emptied(now time.Duration) {
 func (s *Shedder) dispatch(now time.Duration) {
 	s.sweep(now)
 	for len(s.q) > 0 {
-		tok, ok := s.lim.TryAcquire()
-		if !ok {
-			return
-		}
 		w := s.q.best(s.codel.congested(len(s.q), now))
+		tok, ok := s.tryAcquire(w.rank)
+		if !ok {
+			return // the best waiter has the largest share: no other fits either
+		}
 		w.tok = tok
 		s.decide(w, "", now)
 	}
@@ -331,6 +369,6 @@ func (s *Shedder) limitChanged(ctx context.Context, lim int) {
 // Attribute keys of loadshed's events.
 const (
 	attrShedReason = "resilience.shed.reason" // on shed: queue_full, queue_timeout, evicted
-	attrLimit      = "resilience.limit"       // on limit_changed: the new limit
-	attrAlgorithm  = "resilience.algorithm"   // on limit_changed: gradient2, vegas, aimd
+	attrLimit      = telemetry.AttrLimit
+	attrAlgorithm  = telemetry.AttrAlgorithm
 )

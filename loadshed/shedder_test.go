@@ -3,6 +3,7 @@ package loadshed_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,13 +111,47 @@ func TestCoDelCongestedWaitIsTheTargetAndLIFO(t *testing.T) {
 	requireShed(t, x1.wait(t))
 	require.NoError(t, x2.end(t))
 
-	// The queue emptied: no longer congested, a new waiter may wait 100 ms.
+	// Shedding emptied the queue: the server did not, so it is still
+	// congested, and the next waiter too may wait only 5 ms.
 	hold = running(t, p, "hold2")
 	y := queued(t, s, p, "y", critical, "")
-	clk.Advance(50 * time.Millisecond)
+	clk.Advance(5 * time.Millisecond)
 	assert.Equal(t, 1, s.Queued())
-	require.NoError(t, hold.end(t))
+	require.NoError(t, hold.end(t)) // served after 5 ms: the server emptied its queue
+	waitFor(t, "y admitted", y.isRunning)
+
+	// Now it is no longer congested: a new waiter may wait 100 ms.
+	z := queued(t, s, p, "z", critical, "")
+	clk.Advance(100 * time.Millisecond)
+	assert.Equal(t, 1, s.Queued())
 	require.NoError(t, y.end(t))
+	require.NoError(t, z.end(t))
+
+	// z was served, but late: emptying the queue that way does not show the
+	// server keeps up, so the next waiter finds it congested.
+	hold = running(t, p, "hold3")
+	v := queued(t, s, p, "v", critical, "")
+	clk.Advance(5*time.Millisecond + time.Nanosecond)
+	requireShed(t, v.wait(t))
+	require.NoError(t, hold.end(t))
+}
+
+// A queue emptied by shedding stays congested: its next waiter is shed
+// after the target, not the interval.
+func TestCoDelQueueEmptiedByShedding(t *testing.T) {
+	clk := clock.NewFake(epoch)
+	s := fixed(clk, 1)
+	p := paved.New("server", s)
+	hold := running(t, p, "hold")
+	a := queued(t, s, p, "a", critical, "")
+	clk.Advance(100*time.Millisecond + time.Nanosecond)
+	requireShed(t, a.wait(t))
+	b := queued(t, s, p, "b", critical, "")
+	clk.Advance(5 * time.Millisecond)
+	assert.Equal(t, 1, s.Queued())
+	clk.Advance(time.Nanosecond)
+	requireShed(t, b.wait(t))
+	require.NoError(t, hold.end(t))
 }
 
 func TestHigherCriticalityIsServedFirst(t *testing.T) {
@@ -361,4 +396,41 @@ func TestShedderConcurrent(t *testing.T) {
 	assert.Equal(t, int64(64*50), served.Load()+shed.Load())
 	assert.Zero(t, s.Inflight())
 	assert.Zero(t, s.Queued())
+}
+
+// Sheddable work leaves headroom: with 7 of 10 slots taken, a SHEDDABLE
+// request (70% of the limit) waits while a CRITICAL one (90%) is admitted at
+// once, and a CRITICAL_PLUS one may take the last slot.
+func TestLowerCriticalityLeavesHeadroom(t *testing.T) {
+	clk := clock.NewFake(epoch)
+	s := fixed(clk, 10)
+	p := paved.New("server", s)
+	var held []*request
+	for i := range 7 {
+		held = append(held, running(t, p, fmt.Sprint("h", i)))
+	}
+	sh := queued(t, s, p, "sheddable", sheddable, "")
+	sp := send(context.Background(), p, "sheddable_plus", paved.PrioritySheddablePlus, "")
+	waitFor(t, "sheddable_plus admitted (80%)", sp.isRunning)
+	c := send(context.Background(), p, "critical", critical, "")
+	waitFor(t, "critical admitted (90%)", c.isRunning)
+	c2 := queued(t, s, p, "critical2", critical, "")
+	cp := send(context.Background(), p, "critical_plus", paved.PriorityCriticalPlus, "")
+	waitFor(t, "critical_plus admitted (100%)", cp.isRunning)
+	assert.Equal(t, 10, s.Inflight())
+
+	require.NoError(t, cp.end(t)) // 9 in flight: critical2 does not fit 90% yet
+	assert.False(t, c2.isRunning())
+	require.NoError(t, c.end(t)) // 8: it does; the sheddable does not
+	waitFor(t, "critical2 admitted", c2.isRunning)
+	assert.False(t, sh.isRunning())
+	for _, r := range []*request{c2, sp, held[0], held[1]} {
+		require.NoError(t, r.end(t))
+	}
+	held = held[2:]
+	waitFor(t, "sheddable admitted once fewer than 7 run", sh.isRunning)
+	require.NoError(t, sh.end(t))
+	for _, r := range held {
+		require.NoError(t, r.end(t))
+	}
 }

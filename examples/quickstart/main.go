@@ -29,6 +29,7 @@ import (
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
 	"github.com/paved-go/paved/bulkhead"
+	"github.com/paved-go/paved/loadshed"
 	"github.com/paved-go/paved/pavedhttp"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/telemetry"
@@ -99,6 +100,10 @@ func run(out io.Writer) error {
 		// Opens after 5 failed attempts in a row, so the demo shows it soon;
 		// by default it opens when half of at least 20 calls in 10s failed.
 		breaker.MustNew("flaky", breaker.WithConsecutiveFailures(5)),
+		// Google SRE's client throttling: once the server refuses more than
+		// half of what it is sent, the client sends less. This demo's few
+		// calls stay under its 1-request-a-second floor, so it never refuses.
+		loadshed.MustNewThrottle(),
 		bulkhead.MustNew(100),                 // at most 100 attempts in flight
 		timeout.MustNew(300*time.Millisecond), // per attempt
 		paved.WithTelemetry(telemetry.New(telemetry.WithLogger(logger))),
