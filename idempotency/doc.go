@@ -46,7 +46,7 @@
 //
 // # Cost
 //
-// With the memory store, a first request costs about 8800 instructions
+// With the memory store, a first request costs about 6200 instructions
 // (claim, run, store; BenchmarkGuardFirst) and a replay about 3700
 // (BenchmarkGuardReplay), measured with callgrind.
 package idempotency
