@@ -77,10 +77,10 @@ func (a *Attempt) SetResult(v any, discard func(v any)) {
 	prev, prevDiscard := a.result, a.discard
 	replaced := a.hasResult && prevDiscard != nil
 	a.result, a.discard, a.hasResult = v, discard, true
-	a.call.mu.Unlock()
 	if discard != nil {
-		a.call.flags.Or(flagFreeable)
+		a.call.flags.Or(flagFreeable) // before Unlock: Hold's fast path relies on it
 	}
+	a.call.mu.Unlock()
 	if replaced && !sameValue(prev, v) {
 		prevDiscard(prev)
 	}
@@ -112,6 +112,9 @@ func (a *Attempt) Result() (any, bool) {
 //
 //	if !paved.AttemptFrom(ctx).Hold(cancel) { cancel() }
 func (a *Attempt) Hold(f func()) bool {
+	if a.call.flags.Load()&flagFreeable == 0 {
+		return false // no attempt of the call holds a result that needs freeing
+	}
 	a.call.mu.Lock()
 	defer a.call.mu.Unlock()
 	if !a.hasResult || a.discard == nil || a.discarded || a.released {

@@ -147,6 +147,7 @@ const (
 type callMore struct {
 	extra []*Attempt
 	final *Attempt
+	sub   *Attempt // Substitute's: final whatever SetFinal says
 }
 
 var noCallInfo = &CallInfo{}
@@ -315,10 +316,14 @@ func (c *Call) SetFinal(a *Attempt) {
 	c.mu.Unlock()
 }
 
-// Final returns the attempt whose result the call returns: the one marked with
-// SetFinal, or the only attempt when there was one. It returns nil when several
+// Final returns the attempt whose result the call returns: the Substitute's
+// if there is one, else the one marked with SetFinal, or the only attempt
+// when there was one. It returns nil when several
 // attempts ran and none was marked (the call failed before any result was kept).
 func (c *Call) Final() *Attempt {
+	if c.flags.Load()&flagMore == 0 {
+		return &c.first // no other attempt, no mark: more is nil (NewAttempt and SetFinal set flagMore first)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.finalLocked()
@@ -328,6 +333,8 @@ func (c *Call) finalLocked() *Attempt {
 	switch {
 	case c.more == nil:
 		return &c.first
+	case c.more.sub != nil:
+		return c.more.sub
 	case c.more.final != nil:
 		return c.more.final
 	case len(c.more.extra) == 0:

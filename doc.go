@@ -26,6 +26,12 @@
 // and a breaker never disagree about the same error. Refusals by paved's own
 // policies match ErrRejected. Errors may carry a RetryAfter hint.
 //
+// Check reports a pipeline composed against that order (STANDARDS.md RS-4,
+// RS-15): a second retry or hedge, a per-attempt timeout outside the retry,
+// a breaker outside it, a retry with no timeout. New reports the same as
+// pipeline_misordered events and builds the pipeline anyway; policies say
+// which step they are with a Role method.
+//
 // Costs: an empty Pipeline's Run allocates once (the Call, which doubles as the
 // context) and, until the service installs OpenTelemetry providers, adds a
 // few tens of nanoseconds to the op; see BenchmarkEmptyPipeline.

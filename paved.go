@@ -71,6 +71,8 @@ type Pipeline struct {
 // Options such as WithClassifier and WithTelemetry may be given among ms; they
 // configure the pipeline and wrap nothing. docs/design.md gives the order of
 // a paved pipeline: total timeout, retry or hedge, breaker, attempt timeout.
+// New reports a pipeline that breaks it (Check) as pipeline_misordered
+// events, and builds it anyway.
 func New(name string, ms ...Middleware) *Pipeline {
 	p := &Pipeline{name: name}
 	var wrap chain
@@ -84,6 +86,7 @@ func New(name string, ms ...Middleware) *Pipeline {
 	if p.tel == nil {
 		p.tel = telemetry.New()
 	}
+	reportComposition(p, wrap)
 	p.rec = p.tel.Recorder(name)
 	p.op = wrap.Wrap(p.terminal)
 	return p

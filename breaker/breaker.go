@@ -20,7 +20,7 @@ import (
 // deadline passes, gobreaker is ready to go half-open.
 const gate = time.Nanosecond
 
-type cbreaker = gobreaker.TwoStepCircuitBreaker[struct{}]
+type cbreaker = gobreaker.CircuitBreaker[struct{}]
 
 const (
 	modeAuto int32 = iota
@@ -29,7 +29,7 @@ const (
 )
 
 // Breaker is a circuit breaker middleware built on gobreaker's
-// TwoStepCircuitBreaker. See the package doc for its states and defaults.
+// CircuitBreaker. See the package doc for its states and defaults.
 // A Breaker is safe for concurrent use; one Breaker keeps one state however
 // many pipelines it is wrapped into.
 type Breaker struct {
@@ -44,7 +44,8 @@ type Breaker struct {
 	// a wall-clock step (NTP, a VM resumed) neither stretches nor cuts an
 	// open period. UnixNano would drop the monotonic reading.
 	origin    time.Time
-	openUntil atomic.Int64 // since origin; 0: no open period of ours is running
+	openUntil atomic.Int64              // since origin; 0: no open period of ours is running
+	refused   atomic.Pointer[openError] // the refusal of the latest open period (refusal)
 	// late is a state gobreaker went to while our open period still ran
 	// (half-open: a call passed our gate just before the trip; closed: a
 	// probe succeeded under TripFor's period), plus 1; 0: none. It is
@@ -115,7 +116,7 @@ func (b *Breaker) Name() string { return b.name }
 func (b *Breaker) newGobreaker() *cbreaker {
 	var self *cbreaker
 	bucket := b.cfg.window / 10
-	self = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+	self = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:         b.name,
 		MaxRequests:  uint32(b.cfg.probes),
 		Interval:     b.cfg.window,
@@ -209,13 +210,13 @@ func (b *Breaker) run(ctx context.Context, next paved.Op) (err error) {
 		if m == modeForcedClosed {
 			return next(ctx)
 		}
-		return b.reject(ctx, ErrOpen, 0)
+		return b.refuse(ctx, errForcedOpen, 0)
 	}
 	// Closed: openUntil is 0 and the clock is not read at all.
 	if u := b.openUntil.Load(); u != 0 {
 		now := b.now()
 		if now < u {
-			return b.reject(ctx, ErrOpen, time.Duration(u-now))
+			return b.refuse(ctx, b.refusal(u), time.Duration(u-now))
 		}
 		if b.openUntil.CompareAndSwap(u, 0) {
 			if s := b.late.Swap(0); s != 0 {
@@ -223,41 +224,54 @@ func (b *Breaker) run(ctx context.Context, next paved.Op) (err error) {
 			}
 		}
 	}
-	done, gerr := b.cb.Load().Allow()
-	if gerr != nil {
+	// gobreaker's Execute rather than its two-step Allow, whose done func
+	// is a closure allocated per call: req below stays on the stack. A
+	// panic in next is counted a failure by Execute, and goes on.
+	var (
+		ran     bool          // gobreaker admitted the call
+		gated   bool          // our open period refused it after gobreaker admitted it
+		after   time.Duration // what remained of that period
+		report  error         // what gobreaker was told
+		flushed bool
+	)
+	defer func() {
+		if ran && !flushed { // next panicked
+			b.flush(ctx)
+		}
+	}()
+	_, gerr := b.cb.Load().Execute(func() (struct{}, error) {
+		ran = true
+		// A trip between our gate and gobreaker's: gobreaker's 1ns open
+		// state has already passed, but our open period runs. Give the slot
+		// back.
+		if u := b.openUntil.Load(); u != 0 {
+			if now := b.now(); now < u {
+				gated, after = true, time.Duration(u-now)
+				return struct{}{}, errExcluded
+			}
+		}
+		if b.pending.Load() {
+			b.flush(ctx)
+		}
+		var start time.Time
+		if b.cfg.slow > 0 {
+			start = b.cfg.clk.Now()
+		}
+		err = next(ctx)
+		report = b.outcome(ctx, err, start)
+		return struct{}{}, report
+	})
+	flushed = true
+	switch {
+	case !ran:
 		sentinel := ErrOpen
 		if errors.Is(gerr, gobreaker.ErrTooManyRequests) {
 			sentinel = ErrTooManyRequests
 		}
 		return b.reject(ctx, sentinel, b.remaining())
+	case gated:
+		return b.reject(ctx, ErrOpen, after)
 	}
-	// A trip between our gate and Allow: gobreaker's 1ns open state has
-	// already passed, but our open period runs. Give the slot back.
-	if u := b.openUntil.Load(); u != 0 {
-		if now := b.now(); now < u {
-			done(errExcluded)
-			return b.reject(ctx, ErrOpen, time.Duration(u-now))
-		}
-	}
-	if b.pending.Load() {
-		b.flush(ctx)
-	}
-
-	var start time.Time
-	if b.cfg.slow > 0 {
-		start = b.cfg.clk.Now()
-	}
-	reported := false
-	defer func() {
-		if !reported { // next panicked: gobreaker's Execute counts that as a failure too
-			done(errFailure)
-			b.flush(ctx)
-		}
-	}()
-	err = next(ctx)
-	report := b.outcome(ctx, err, start)
-	done(report)
-	reported = true
 	if report != errExcluded {
 		for _, f := range b.cfg.onOutcome {
 			f(report != nil)
@@ -305,10 +319,20 @@ func (b *Breaker) remaining() time.Duration {
 }
 
 func (b *Breaker) reject(ctx context.Context, sentinel error, after time.Duration) error {
+	switch {
+	case after > 0:
+		return b.refuse(ctx, paved.NewRejection(sentinel, after), after)
+	case sentinel == ErrTooManyRequests:
+		return b.refuse(ctx, errHalfOpenIsFull, 0)
+	}
+	return b.refuse(ctx, errForcedOpen, 0)
+}
+
+// refuse reports the refusal err, whose hint is after, and returns it.
+func (b *Breaker) refuse(ctx context.Context, err error, after time.Duration) error {
 	if b.pending.Load() {
 		b.flush(ctx)
 	}
-	err := paved.NewRejection(sentinel, after)
 	paved.Emit(ctx, telemetry.Event{Name: telemetry.EventBreakerRejected, Policy: "breaker", Delay: after, Err: err, Attrs: b.attrs})
 	return err
 }

@@ -41,13 +41,13 @@ func (b *Breaker) TripFor(d time.Duration) {
 		return
 	}
 	// One at a time: a concurrent TripFor clearing tripFor while this one is
-	// inside Allow/done would leave gobreaker closed.
+	// inside gobreaker would leave it closed.
 	b.tripMu.Lock()
 	defer b.tripMu.Unlock()
 	b.tripFor.Store(int64(d))
-	if done, err := b.cb.Load().Allow(); err == nil {
-		done(errFailure) // readyToTrip sees tripFor and opens gobreaker
-	}
+	// A failure (if gobreaker admits one) makes readyToTrip see tripFor and
+	// open gobreaker.
+	_, _ = b.cb.Load().Execute(func() (struct{}, error) { return struct{}{}, errFailure })
 	b.tripFor.Store(0)
 	// gobreaker was half-open with every probe slot taken, or already open:
 	// extend our open period to cover d.

@@ -1,7 +1,7 @@
 // Package breaker is a circuit breaker middleware for paved pipelines, built
-// on the two-step breaker of github.com/sony/gobreaker/v2
-// (TwoStepCircuitBreaker): Allow before the call, done(result) after it, and
-// no lock held while the call runs.
+// on github.com/sony/gobreaker/v2's CircuitBreaker: its Execute admits the
+// call, runs it with no lock held, and counts its result (a closure on the
+// stack, where the two-step breaker's done func would be allocated per call).
 //
 // # States and trip modes
 //
@@ -54,7 +54,7 @@
 // clock.Real) and rejects every call before it without asking
 // gobreaker. After it, the first call finds gobreaker ready to go half-open.
 // A call that passed the deadline check just as the breaker tripped is caught
-// by a second check after Allow and handed back as excluded. The open period,
+// by a second check once gobreaker admitted it, and handed back as excluded. The open period,
 // its jitter, half-open admission and slow calls are therefore all tested on a
 // fake clock; only gobreaker's window buckets run on the real clock. In the
 // closed state the check is one atomic load, and the clock is not read.
@@ -92,4 +92,7 @@
 // The standard: the outcome table and pipeline order of docs/design.md (the breaker sits
 // inside retry, so one failing attempt counts once); docs/reference.md "Circuit
 // breaker".
+//
+// Standards: STANDARDS.md RS-6 (circuit breakers) and RS-15 (inside the
+// retry). In a policy file it is the breaker section.
 package breaker

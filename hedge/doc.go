@@ -67,4 +67,9 @@
 // min_per_second 1. Hedging
 // takes the place of retry in a pipeline (docs/design.md, "The order of a paved
 // pipeline"). Each hedge is a hedge event with its delay.
+//
+// Standards: STANDARDS.md RS-7 (hedge only idempotent calls, within a
+// budget), RS-4 (a hedge takes the place of retry, never sits beside one)
+// and RS-5 (pushback postpones or stops hedges). In a policy file it is the
+// hedge section.
 package hedge

@@ -21,7 +21,8 @@ import (
 // concurrent use; each pipeline it is built into (each Wrap) gets its own
 // budget and latency tracker.
 type Hedge struct {
-	cfg config
+	cfg    config
+	shared *sharedState // WithSharedState; nil: new state per Wrap
 }
 
 var _ paved.Middleware = (*Hedge)(nil)
@@ -33,7 +34,12 @@ func New(opts ...Option) (*Hedge, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Hedge{cfg: cfg}, nil
+	h := &Hedge{cfg: cfg}
+	if cfg.shared {
+		s := newState(&h.cfg)
+		h.shared = &s
+	}
+	return h, nil
 }
 
 // MustNew is New that panics on an invalid option: for pipelines built from
@@ -49,12 +55,12 @@ func MustNew(opts ...Option) *Hedge {
 // Wrap returns next with hedging.
 func (h *Hedge) Wrap(next paved.Op) paved.Op {
 	w := &wrapped{cfg: &h.cfg, next: next}
-	if !h.cfg.noBudget {
-		w.budget = budget.New(h.cfg.budget, h.cfg.clock)
+	s := h.shared
+	if s == nil {
+		st := newState(&h.cfg)
+		s = &st
 	}
-	if h.cfg.adaptive {
-		w.latency = quantile.New(h.cfg.quantile, window, h.cfg.minSamples)
-	}
+	w.budget, w.latency = s.budget, s.latency
 	return w.run
 }
 

@@ -20,6 +20,7 @@ type config struct {
 	maxPushback time.Duration
 	budget      budget.Config
 	noBudget    bool
+	shared      bool // WithSharedState
 	clock       clock.Clock
 }
 

@@ -52,7 +52,7 @@ func StreamClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamClien
 		})
 		c, err := p.Execute(ctx, func(ctx context.Context) error {
 			sa := &streamAttempt{}
-			sctx, cancel := context.WithCancel(withAttempt(ctx, paved.AttemptFrom(ctx).Number()))
+			sctx, cancel := context.WithCancel(withCriticality(withAttempt(ctx, paved.AttemptFrom(ctx).Number()), paved.CallFrom(ctx)))
 			unrepeatable := !paved.CallFrom(ctx).SafeToRepeat()
 			cs, err := streamer(sctx, desc, cc, method, uc.attemptOptions(&sa.callVars, false, unrepeatable, nil)...)
 			if err != nil {

@@ -67,11 +67,15 @@ func UnaryClientInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryClientI
 		c, err := p.ExecuteWith(ctx, &u.info, sendUnary)
 		if a := c.Final(); a != nil {
 			if v, ok := a.Result(); ok {
-				r := v.(*unaryResult)
-				if err == nil && !r.callers {
-					moveReply(reply, r.reply)
+				if r, ok := v.(*unaryResult); ok {
+					if err == nil && !r.callers {
+						moveReply(reply, r.reply)
+					}
+					u.opts.deliver(&r.callVars)
+				} else if err == nil {
+					err = substituteReply(reply, v) // a fallback's (paved.Call.Substitute)
+					u.opts.deliver(&callVars{})
 				}
-				u.opts.deliver(&r.callVars)
 			}
 			a.Release()
 		}
@@ -128,7 +132,7 @@ func sendUnary(ctx context.Context) error {
 		r.reply, r.callers = u.reply, true
 	}
 	unrepeatable := !c.SafeToRepeat()
-	ctx = withAttempt(ctx, a.Number())
+	ctx = withCriticality(withAttempt(ctx, a.Number()), c)
 	err := u.invoker(ctx, u.method, u.req, r.reply, u.cc, u.opts.attemptOptions(&r.callVars, true, unrepeatable, r.optBuf[:0])...)
 	a.SetResult(r, nil)
 	if err != nil {

@@ -60,8 +60,10 @@
 //
 // Server side, UnaryServerInterceptor and StreamServerInterceptor (or
 // ServerOptions): the handler runs inside the pipeline with the incoming
-// deadline, the caller's key (WithKeyFunc) and priority (WithPriorityFunc),
-// which also reach the calls the handler makes downstream. A policy's refusal
+// deadline, the caller's key (WithKeyFunc) and priority (by default the
+// CriticalityKey metadata, paved-criticality, the client interceptors send
+// for a call that is not CRITICAL; WithPriorityFunc replaces it), which also
+// reach the calls the handler makes downstream (STANDARDS.md RS-12). A policy's refusal
 // is answered with RESOURCE_EXHAUSTED (the caller sends too much: the refusal
 // carries paved.OutcomeOverload) or UNAVAILABLE (the others), with a
 // grpc-retry-pushback-ms trailer when the policy knows when to come back. A
@@ -74,4 +76,10 @@
 // below; WithDoNotRetry(false) opts out. Resends carry AttemptKey
 // (paved-attempt) metadata with their attempt number, which the server
 // interceptors put in paved.CallInfo.CallerAttempt.
+//
+// Standards: STANDARDS.md RS-3 (only methods declared or named repeatable
+// are sent twice), RS-4 (the do-not-retry pushback), RS-5
+// (grpc-retry-pushback-ms), RS-12 (deadlines propagate natively; the
+// handler's context carries the caller key and priority) and RS-13
+// (per-attempt spans from otelgrpc).
 package pavedgrpc

@@ -44,6 +44,9 @@ func newConfig(opts []Option) *config {
 	if c.refusalCode == nil {
 		c.refusalCode = defaultRefusalCode
 	}
+	if c.priority == nil {
+		c.priority = PriorityFromMetadata
+	}
 	return c
 }
 
@@ -76,8 +79,10 @@ func WithKeyFunc(f func(ctx context.Context) string) Option {
 }
 
 // WithPriorityFunc tells the server interceptors each call's criticality, for
-// load shedding; f reads it from the incoming context. Default:
-// paved.PriorityCritical. A nil f means the default.
+// load shedding and for the calls the handler makes with its context; f reads
+// it from the incoming context. Default: PriorityFromMetadata, the
+// CriticalityKey metadata the caller sent, else paved.PriorityCritical. A nil
+// f means the default.
 func WithPriorityFunc(f func(ctx context.Context) paved.Priority) Option {
 	return optionFunc(func(c *config) { c.priority = f })
 }
@@ -98,8 +103,9 @@ func WithDoNotRetry(enabled bool) Option {
 // own policies (errors.Is(err, paved.ErrRejected)) is reported with, to the
 // client caller and by the server. Default: RESOURCE_EXHAUSTED when the refusal
 // says the caller sends too much (an error in its chain has the outcome
-// paved.OutcomeOverload, as rate limit and load shed sentinels do), else
-// UNAVAILABLE. A nil f means the default.
+// paved.OutcomeOverload, as rate limit sentinels do), else UNAVAILABLE: a
+// breaker open, a bulkhead full, a server shedding load (loadshed.ErrShed). A
+// nil f means the default.
 func WithRefusalCode(f func(err error) codes.Code) Option {
 	return optionFunc(func(c *config) { c.refusalCode = f })
 }

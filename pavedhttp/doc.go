@@ -69,6 +69,17 @@
 // carry AttemptHeader with their attempt number, which the Handler puts in
 // paved.CallInfo.CallerAttempt.
 //
+// # Criticality propagation
+//
+// A request's criticality (paved.Priority: CRITICAL_PLUS, CRITICAL,
+// SHEDDABLE_PLUS, SHEDDABLE) travels in CriticalityHeader
+// (Paved-Criticality). The Transport sends it when the call's priority is not
+// CRITICAL — set with paved.WithCallInfo, or inherited from the server
+// request whose context the call was made with — and the Handler reads it by
+// default (PriorityFromHeader), so load shedding drops the least important
+// work first at every tier (STANDARDS.md RS-10, RS-12). WithPriorityFunc
+// replaces the header where callers are not trusted.
+//
 // # Deadline propagation
 //
 // HTTP has no standard deadline header (docs/reference.md, "Timeouts and
@@ -84,7 +95,14 @@
 //
 // Operation names are "METHOD host" on the client and "METHOD pattern" (or
 // path) on the server; the server's caller key is empty and its priority
-// critical unless WithKeyFunc and WithPriorityFunc say otherwise. No
+// the caller's CriticalityHeader (else critical) unless WithKeyFunc and
+// WithPriorityFunc say otherwise. No
 // deadline header is sent or read unless WithDeadlineHeader or
 // WithServerDeadlineHeader names one.
+//
+// Standards: STANDARDS.md RS-1 (the pipeline's deadlines bound every
+// attempt and its body), RS-3 (writes repeated only when safe), RS-4
+// (Paved-Do-Not-Retry), RS-5 (Retry-After), RS-12 (deadline headers; the
+// request's context), RS-13 (per-attempt spans, url.full redaction) and
+// RS-14 (discarded bodies drained and closed).
 package pavedhttp

@@ -37,9 +37,10 @@ type Handler struct {
 var _ http.Handler = (*Handler)(nil)
 
 // NewHandler returns a Handler that admits requests to next through p.
-// Each request's CallInfo has the Operation "METHOD pattern" (or "METHOD
-// path"; see WithServerOperationFunc), the caller Key from WithKeyFunc (none
-// by default) and the Priority from WithPriorityFunc (critical by default);
+// Each request's CallInfo has the Operation "METHOD pattern" (or "METHOD"
+// outside a ServeMux route; see WithServerOperationFunc), the caller Key from
+// WithKeyFunc (none by default) and the Priority from WithPriorityFunc (by
+// default the caller's CriticalityHeader, else critical);
 // the calls next makes downstream with the request's context inherit the key
 // and priority.
 //
@@ -89,6 +90,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !state.CompareAndSwap(pending, served) {
 			return errTooLate
 		}
+		setAdmittedRateLimit(w, ctx)
 		rw := w
 		if !h.cfg.keepRetries {
 			rw = tellNoRetry(w, paved.CallFrom(ctx))
@@ -153,9 +155,10 @@ type problem struct {
 
 // WriteRefusal writes the response for a request the pipeline refused with
 // err: the status StatusFor gives, Retry-After in whole seconds (rounded up)
-// when paved.RetryAfter(err) is positive, and an application/problem+json
-// body (RFC 9457). The detail is the refusal's message for paved's own
-// rejections (errors.Is(err, paved.ErrRejected)), which name the policy and
+// when paved.RetryAfter(err) is positive, the RateLimit-Policy and RateLimit
+// fields when a rate limit refused it (a *ratelimit.LimitedError; see
+// FormatRateLimit), and an application/problem+json body (RFC 9457). The
+// detail is the refusal's message for paved's own rejections (errors.Is(err, paved.ErrRejected)), which name the policy and
 // nothing secret, and empty for any other error.
 func WriteRefusal(w http.ResponseWriter, err error) {
 	status := StatusFor(err)
@@ -163,6 +166,7 @@ func WriteRefusal(w http.ResponseWriter, err error) {
 	if d, ok := paved.RetryAfter(err); ok && d > 0 {
 		h.Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
 	}
+	setRefusedRateLimit(h, err)
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status}

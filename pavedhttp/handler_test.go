@@ -140,3 +140,29 @@ func TestHandlerPanicPropagates(t *testing.T) {
 	})
 	assert.True(t, released.Load())
 }
+
+// The server operation is a metric label: a caller must not be able to add
+// series by inventing paths or methods.
+func TestServerOperationIsBounded(t *testing.T) {
+	var got []string
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, paved.CallFrom(r.Context()).Operation())
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/v1/items/{id}", pavedhttp.NewHandler(paved.New("route"), next))
+	outer := pavedhttp.NewHandler(paved.New("whole"), next)
+	for _, tt := range []struct {
+		h      http.Handler
+		method string
+		path   string
+	}{
+		{outer, http.MethodGet, "/v1/items/123"},
+		{outer, http.MethodGet, "/v1/items/456?x=1"},
+		{outer, "BREW", "/pot"},
+		{mux, http.MethodDelete, "/v1/items/789"},
+		{mux, "BREW", "/v1/items/1"},
+	} {
+		tt.h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tt.method, tt.path, nil))
+	}
+	assert.Equal(t, []string{"GET", "GET", "_OTHER", "DELETE /v1/items/{id}", "_OTHER /v1/items/{id}"}, got)
+}

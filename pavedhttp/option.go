@@ -90,7 +90,7 @@ type handlerConfig struct {
 }
 
 func newHandlerConfig(opts []HandlerOption) handlerConfig {
-	c := handlerConfig{operation: serverOperation}
+	c := handlerConfig{operation: serverOperation, priority: PriorityFromHeader}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -107,15 +107,25 @@ func WithKeyFunc(f func(*http.Request) string) HandlerOption {
 }
 
 // WithPriorityFunc sets each request's priority (paved.CallInfo.Priority),
-// which load shedding uses to drop the least important first. Default:
-// paved.PriorityCritical for every request. A nil f keeps the default.
+// which load shedding uses to drop the least important first, and which the
+// calls the handler makes with the request's context inherit. Default:
+// PriorityFromHeader, the CriticalityHeader the caller sent, else
+// paved.PriorityCritical. A nil f keeps the default.
 func WithPriorityFunc(f func(*http.Request) paved.Priority) HandlerOption {
-	return func(c *handlerConfig) { c.priority = f }
+	return func(c *handlerConfig) {
+		if f != nil {
+			c.priority = f
+		}
+	}
 }
 
 // WithServerOperationFunc names each request's operation. Default: the method
 // and the ServeMux pattern that matched, when the Handler runs inside a
-// ServeMux route, else the method and the URL path. A nil f keeps the default.
+// ServeMux route, else the method alone (a Handler wrapping a whole mux sees
+// no pattern: give it an f returning a route template to tell routes apart).
+// Methods outside RFC 9110's are "_OTHER". Keep f's results few: the
+// operation is a label of paved's metrics (docs/metrics.md). A nil f keeps
+// the default.
 func WithServerOperationFunc(f func(*http.Request) string) HandlerOption {
 	return func(c *handlerConfig) {
 		if f != nil {
@@ -163,12 +173,29 @@ func WithDoNotRetry(enabled bool) HandlerOption {
 	return func(c *handlerConfig) { c.keepRetries = !enabled }
 }
 
+// serverOperation names a request by its method and route, never by what a
+// caller can make up: the operation is a metric label, so a raw path (with
+// IDs in it) or an invented method would add a series per request. Without
+// a ServeMux pattern it is the method alone; a method outside RFC 9110's is
+// "_OTHER" (OpenTelemetry's HTTP conventions do both the same way).
 func serverOperation(r *http.Request) string {
-	if r.Pattern != "" {
-		if strings.Contains(r.Pattern, " ") { // "GET /items/{id}" already names the method
-			return r.Pattern
-		}
-		return method(r) + " " + r.Pattern
+	m := serverMethod(r.Method)
+	if r.Pattern == "" {
+		return m
 	}
-	return method(r) + " " + r.URL.Path
+	if strings.Contains(r.Pattern, " ") { // "GET /items/{id}" already names the method
+		return r.Pattern
+	}
+	return m + " " + r.Pattern
+}
+
+func serverMethod(m string) string {
+	switch m {
+	case "":
+		return http.MethodGet
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "_OTHER"
 }

@@ -173,6 +173,10 @@ type roundTrip struct {
 	next           http.RoundTripper
 	deadlineHeader string      // "": none (WithDeadlineHeader)
 	bodyTaken      atomic.Bool // the first attempt to run sends req.Body itself
+	// lastResp is the latest response an attempt received, for
+	// TakeServerQuota (a rate limiter listening to the server's RateLimit
+	// fields); only its status and header are read.
+	lastResp atomic.Pointer[http.Response]
 }
 
 // sendAttempt is the Op of every attempt: it sends the attempt's copy of the
@@ -205,6 +209,7 @@ func sendAttempt(ctx context.Context) error {
 		r.Body = body
 	}
 	setAttemptHeader(r, a.Number()) // r is this attempt's copy
+	setCriticalityHeader(r, c)
 	if rt.deadlineHeader != "" {
 		setDeadlineHeader(ctx, r, rt.deadlineHeader)
 	}
@@ -216,6 +221,7 @@ func sendAttempt(ctx context.Context) error {
 		return err
 	}
 	resp.Request = rt.req
+	rt.lastResp.Store(resp)
 	if resp.StatusCode < 400 {
 		a.SetResult(resp, discardResponse)
 		return nil

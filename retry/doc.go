@@ -71,4 +71,9 @@
 // JitterFull, budget ratio 0.2, capacity 20, min_per_second 1, minimum
 // attempt time 1ms. Place it outside the per-attempt timeout and breaker and
 // inside the total timeout (docs/design.md, "The order of a paved pipeline").
+//
+// Standards: STANDARDS.md RS-2 (retries bounded, jittered and budgeted),
+// RS-3 (writes repeated only when safe), RS-4 (one retry per pipeline;
+// retries at one layer), RS-5 (honour pushback) and RS-15 (its place in the
+// pipeline). In a policy file it is the retry section.
 package retry

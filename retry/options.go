@@ -38,6 +38,7 @@ type config struct {
 	backoffFn   BackoffFunc
 	budget      budget.Config
 	noBudget    bool
+	shared      bool // WithSharedBudget
 	minAttempt  time.Duration
 	clock       clock.Clock
 	rand        backoff.Rand

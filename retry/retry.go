@@ -21,7 +21,8 @@ const AttrReason = telemetry.AttrRetryReason
 // failure. Build it with New. It is safe for concurrent use; each pipeline it
 // is built into (each Wrap) gets its own retry budget.
 type Retry struct {
-	cfg config
+	cfg    config
+	shared *budget.Budget // WithSharedBudget; nil: one budget per Wrap
 }
 
 var _ paved.Middleware = (*Retry)(nil)
@@ -33,7 +34,7 @@ func New(opts ...Option) (*Retry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Retry{cfg: cfg}, nil
+	return &Retry{cfg: cfg, shared: sharedBudget(&cfg)}, nil
 }
 
 // MustNew is New that panics on an invalid option: for pipelines built from
@@ -51,7 +52,10 @@ func MustNew(opts ...Option) *Retry {
 // when it is refilling) and allocates nothing.
 func (r *Retry) Wrap(next paved.Op) paved.Op {
 	w := &wrapped{cfg: &r.cfg, next: next}
-	if !r.cfg.noBudget {
+	switch {
+	case r.shared != nil:
+		w.budget = r.shared
+	case !r.cfg.noBudget:
 		w.budget = budget.New(r.cfg.budget, r.cfg.clock)
 	}
 	if w.budget == nil {

@@ -32,9 +32,9 @@ type Event struct {
 // giving up at Warn, per-call decisions only at Debug.
 func (e *Event) level() slog.Level {
 	switch e.Name {
-	case EventBreakerOpened, EventRetriesExhausted:
+	case EventBreakerOpened, EventRetriesExhausted, EventConfigRejected, EventUnknownDependency, EventPipelineMisordered:
 		return slog.LevelWarn
-	case EventBreakerClosed, EventBreakerHalfOpened, EventLimitChanged:
+	case EventBreakerClosed, EventBreakerHalfOpened, EventLimitChanged, EventConfigReloaded:
 		return slog.LevelInfo
 	}
 	return slog.LevelDebug

@@ -32,6 +32,33 @@ const (
 	// AttrRetryReason is on retries_exhausted events: why no further
 	// attempt was made ("max_attempts", "budget", "pushback", ...).
 	AttrRetryReason = "resilience.retry.reason"
+	// AttrDependency is on unknown_dependency events: the name asked for
+	// that the configuration does not have.
+	AttrDependency = "resilience.dependency"
+	// AttrProblems is on config_rejected events: how many problems the
+	// rejected configuration had.
+	AttrProblems = "resilience.config.problems"
+	// AttrRule and AttrProblem are on pipeline_misordered events: the
+	// STANDARDS.md rule broken ("RS-4") and what is wrong.
+	AttrRule    = "resilience.rule"
+	AttrProblem = "resilience.problem"
+	// AttrChaosFault is on chaos_injected events: the fault injected
+	// ("error", "latency", "hang", "http_status", "reset", "grpc_code").
+	AttrChaosFault = "resilience.chaos.fault"
+	// AttrChaosName is on chaos_injected events: the name of the Chaos
+	// that injected it (chaos.WithName).
+	AttrChaosName = "resilience.chaos.name"
+	// AttrRateLimitPolicy is on rate_limited events: the limit's name
+	// (ratelimit.WithName), never the caller's key.
+	AttrRateLimitPolicy = "resilience.ratelimit.policy"
+)
+
+// Attribute keys of concurrency limits (bulkhead, loadshed): on their
+// events, beside the resilience.concurrency.* gauges.
+const (
+	AttrBulkhead  = "resilience.bulkhead"  // the bulkhead's name (WithName)
+	AttrLimit     = "resilience.limit"     // on limit_changed: the new limit
+	AttrAlgorithm = "resilience.algorithm" // on limit_changed: gradient2, vegas, aimd
 )
 
 // Event names: every policy decision is one of these.
@@ -54,6 +81,17 @@ const (
 	// EventIdempotencyStoreError: the idempotency store failed or timed out
 	// (claiming a key, or storing a response); error.type says which.
 	EventIdempotencyStoreError = "idempotency_store_error"
+	// EventChaosInjected: a chaos strategy disturbed the call (a rehearsed
+	// failure, never a real one).
+	EventChaosInjected = "chaos_injected"
+	// EventFallback: a fallback policy answered a failed call with a
+	// substitute result.
+	EventFallback = "fallback"
+	// Package policy's events, and paved.New's.
+	EventConfigReloaded     = "config_reloaded"     // a new configuration is in force
+	EventConfigRejected     = "config_rejected"     // a new configuration was invalid; the old one stays
+	EventUnknownDependency  = "unknown_dependency"  // a pipeline was asked for a name the configuration lacks: it got the defaults
+	EventPipelineMisordered = "pipeline_misordered" // paved.New found a composition problem (paved.Check)
 )
 
 // OutcomeNames are the values of resilience.outcome, indexed by paved.Outcome.

@@ -23,12 +23,17 @@ type Recorder struct {
 	attr     attribute.KeyValue
 	// ops caches, per operation, the attribute sets of each outcome, built
 	// once so recording a measurement does not allocate.
-	ops     sync.Map // operation -> *outcomeOpts
+	ops     sync.Map // operation -> *opCache
 	opsSize atomic.Int32
 }
 
-// outcomeOpts are the record options of one operation, per outcome.
-type outcomeOpts [len(OutcomeNames)][]metric.RecordOption
+// opCache is what recording one operation's calls needs, built once: the
+// record options of its measurements per outcome, and the options its call
+// spans start with.
+type opCache struct {
+	outcome [len(OutcomeNames)][]metric.RecordOption
+	start   []trace.SpanStartOption
+}
 
 // maxCachedOperations bounds the per-operation cache: past it, a new
 // operation's attribute sets are built per measurement (an allocation, never
@@ -43,30 +48,49 @@ func (t *Telemetry) Recorder(pipeline string) *Recorder {
 
 // opts returns the record options of operation's measurements with outcome.
 func (r *Recorder) opts(operation string, outcome int) []metric.RecordOption {
+	return r.cache(operation).outcome[outcome]
+}
+
+// cache returns operation's opCache.
+func (r *Recorder) cache(operation string) *opCache {
 	if v, ok := r.ops.Load(operation); ok {
-		return v.(*outcomeOpts)[outcome]
+		return v.(*opCache)
 	}
-	o := r.buildOpts(operation)
+	o := r.buildCache(operation)
 	if r.opsSize.Load() < maxCachedOperations {
 		if v, loaded := r.ops.LoadOrStore(operation, o); loaded {
-			o = v.(*outcomeOpts)
+			o = v.(*opCache)
 		} else {
 			r.opsSize.Add(1)
 		}
 	}
-	return o[outcome]
+	return o
 }
 
-func (r *Recorder) buildOpts(operation string) *outcomeOpts {
-	o := &outcomeOpts{}
+func (r *Recorder) buildCache(operation string) *opCache {
+	o := &opCache{}
 	for i, name := range OutcomeNames {
 		kv := []attribute.KeyValue{r.attr, attribute.String(AttrOutcome, name)}
 		if operation != "" {
 			kv = append(kv, attribute.String(AttrOperation, operation))
 		}
-		o[i] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
+		o.outcome[i] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
 	}
+	o.start = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(r.callAttrs(operation, 0)...)}
 	return o
+}
+
+// callAttrs are the attributes a call span starts with.
+func (r *Recorder) callAttrs(operation string, callerAttempt int) []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 1, 3)
+	attrs[0] = r.attr
+	if operation != "" {
+		attrs = append(attrs, attribute.String(AttrOperation, operation))
+	}
+	if callerAttempt > 1 {
+		attrs = append(attrs, attribute.Int(AttrCallerAttempt, callerAttempt))
+	}
+	return attrs
 }
 
 // Enabled reports whether spans or metrics are recorded at all, and whether
@@ -106,14 +130,12 @@ func (r *Recorder) StartCall(ctx context.Context, operation string, callerAttemp
 		cs.start = time.Now()
 	}
 	if s.tracer != nil {
-		attrs := []attribute.KeyValue{r.attr}
-		if operation != "" {
-			attrs = append(attrs, attribute.String(AttrOperation, operation))
+		if callerAttempt > 1 { // a resend: attributes of its own
+			ctx, cs.span = s.tracer.Start(ctx, r.pipeline, trace.WithSpanKind(trace.SpanKindInternal),
+				trace.WithAttributes(r.callAttrs(operation, callerAttempt)...))
+		} else {
+			ctx, cs.span = s.tracer.Start(ctx, r.pipeline, r.cache(operation).start...)
 		}
-		if callerAttempt > 1 {
-			attrs = append(attrs, attribute.Int(AttrCallerAttempt, callerAttempt))
-		}
-		ctx, cs.span = s.tracer.Start(ctx, r.pipeline, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
 	}
 	return ctx, cs
 }
@@ -159,19 +181,27 @@ func (r *Recorder) RecordAttempt(ctx context.Context, operation string, start ti
 
 // Emit reports ev for a call of operation: a span event on the span in ctx,
 // a resilience.events count, and a log record when a logger is set.
+//
+// It reports to the providers the call started with: paved calls it only
+// within a call, whose start read them (Enabled, StartCall), so it saves
+// looking at the globals again. A provider installed mid-call is seen by the
+// next call, as MetricsOn's are.
 func (r *Recorder) Emit(ctx context.Context, operation string, ev Event) {
-	r.t.emit(ctx, r.attr, operation, ev)
+	s := r.t.state.Load()
+	if s == nil {
+		s = r.t.current()
+	}
+	r.t.emit(ctx, s, r.attr, operation, ev)
 }
 
 // Emit reports ev outside any call, for the pipeline named pipeline: a policy
 // whose state changes in the background (a breaker opened by fleet-wide state)
 // has no call to report it with.
 func (t *Telemetry) Emit(ctx context.Context, pipeline string, ev Event) {
-	t.emit(ctx, attribute.String(AttrPipeline, pipeline), "", ev)
+	t.emit(ctx, t.current(), attribute.String(AttrPipeline, pipeline), "", ev)
 }
 
-func (t *Telemetry) emit(ctx context.Context, pipeline attribute.KeyValue, operation string, ev Event) {
-	s := t.current()
+func (t *Telemetry) emit(ctx context.Context, s *state, pipeline attribute.KeyValue, operation string, ev Event) {
 	span := trace.SpanFromContext(ctx)
 	recording := span.IsRecording()
 	logging := t.logger != nil && t.logger.Enabled(ctx, ev.level())
@@ -184,7 +214,7 @@ func (t *Telemetry) emit(ctx context.Context, pipeline attribute.KeyValue, opera
 		attrs = append(attrs, attribute.String(AttrOperation, operation))
 	}
 	if s.inst != nil {
-		s.inst.events.Add(ctx, 1, metric.WithAttributes(attrs...))
+		s.inst.events.Add(ctx, 1, metric.WithAttributes(countedAttrs(attrs, ev.Attrs)...))
 	}
 	if ev.Attempt > 0 {
 		attrs = append(attrs, attribute.Int(AttrAttempt, ev.Attempt))
@@ -208,22 +238,25 @@ func (t *Telemetry) emit(ctx context.Context, pipeline attribute.KeyValue, opera
 	}
 }
 
+// countedAttrs adds to the counter's attributes the event attributes that
+// are bounded enough to be metric labels: the reason a retry gave up, so
+// that refusals by the budget can be counted and alerted on apart from calls
+// that simply used all their attempts.
+func countedAttrs(attrs, extra []attribute.KeyValue) []attribute.KeyValue {
+	for _, kv := range extra {
+		if kv.Key == AttrRetryReason {
+			return append(attrs[:len(attrs):len(attrs)], kv)
+		}
+	}
+	return attrs
+}
+
 // RecordBreakerState sets the resilience.breaker.state gauge of the named
 // breaker (BreakerClosed, BreakerHalfOpen, BreakerOpen).
 func (t *Telemetry) RecordBreakerState(ctx context.Context, pipeline, breaker string, state int64) {
 	if s := t.current(); s.inst != nil {
 		s.inst.breakerState.Record(ctx, state, metric.WithAttributes(
 			attribute.String(AttrPipeline, pipeline), attribute.String(AttrBreaker, breaker)))
-	}
-}
-
-// RecordConcurrency sets the resilience.concurrency.limit and
-// resilience.concurrency.inflight gauges of a pipeline's policy.
-func (t *Telemetry) RecordConcurrency(ctx context.Context, pipeline, policy string, limit, inflight int64) {
-	if s := t.current(); s.inst != nil {
-		opt := metric.WithAttributes(attribute.String(AttrPipeline, pipeline), attribute.String(AttrPolicy, policy))
-		s.inst.concLimit.Record(ctx, limit, opt)
-		s.inst.concInflight.Record(ctx, inflight, opt)
 	}
 }
 

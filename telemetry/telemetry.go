@@ -1,11 +1,13 @@
 package telemetry
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
 	"sync/atomic"
+	"unsafe"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
@@ -29,6 +31,7 @@ type Telemetry struct {
 	mp     metric.MeterProvider // nil: the global one
 	logger *slog.Logger
 	state  atomic.Pointer[state]
+	conc   concurrencyGauges
 }
 
 // Option configures a Telemetry.
@@ -62,14 +65,15 @@ func New(opts ...Option) *Telemetry {
 // state is what the current providers give: a tracer (nil when tracing is
 // off) and the instruments (nil when metrics are off).
 type state struct {
-	tp     trace.TracerProvider
-	mp     metric.MeterProvider
-	tpType reflect.Type
-	mpType reflect.Type
+	tp trace.TracerProvider
+	mp metric.MeterProvider
 	// comparable: both providers' types can be compared with ==.
 	comparable bool
-	tracer     trace.Tracer
-	inst       *instruments
+	// fixed: both providers were given as options, so the state never
+	// changes and current need not look at the globals.
+	fixed  bool
+	tracer trace.Tracer
+	inst   *instruments
 }
 
 type instruments struct {
@@ -77,13 +81,17 @@ type instruments struct {
 	attemptDuration metric.Float64Histogram
 	events          metric.Int64Counter
 	breakerState    metric.Int64Gauge
-	concLimit       metric.Int64Gauge
-	concInflight    metric.Int64Gauge
+	concLimit       metric.Int64ObservableGauge
+	concInflight    metric.Int64ObservableGauge
 }
 
 // current returns the state for the providers in force, building it when they
 // changed.
 func (t *Telemetry) current() *state {
+	s := t.state.Load()
+	if s != nil && s.fixed {
+		return s
+	}
 	tp, mp := t.tp, t.mp
 	if tp == nil {
 		tp = otel.GetTracerProvider()
@@ -91,17 +99,22 @@ func (t *Telemetry) current() *state {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
-	s := t.state.Load()
-	if s != nil && s.same(tp, mp) {
+	if s != nil && (sameWords(s.tp, tp) && sameWords(s.mp, mp) || s.same(tp, mp)) {
 		return s
 	}
-	s = &state{tp: tp, mp: mp, tpType: reflect.TypeOf(tp), mpType: reflect.TypeOf(mp)}
-	s.comparable = s.tpType.Comparable() && s.mpType.Comparable()
+	return t.rebuild(tp, mp)
+}
+
+// rebuild makes and stores the state for tp and mp: current's slow path,
+// kept apart so the fast path stays small.
+func (t *Telemetry) rebuild(tp trace.TracerProvider, mp metric.MeterProvider) *state {
+	s := &state{tp: tp, mp: mp, fixed: t.tp != nil && t.mp != nil}
+	s.comparable = reflect.TypeOf(tp).Comparable() && reflect.TypeOf(mp).Comparable()
 	if !isNoop(tp) {
 		s.tracer = tp.Tracer(ScopeName)
 	}
 	if !isNoop(mp) {
-		s.inst = newInstruments(mp.Meter(ScopeName))
+		s.inst = newInstruments(mp.Meter(ScopeName), &t.conc)
 	}
 	t.state.Store(s)
 	return s
@@ -109,9 +122,21 @@ func (t *Telemetry) current() *state {
 
 // same reports whether the state was built for tp and mp. Providers of a
 // non-comparable type (comparing them would panic) count as changed, and their
-// state is rebuilt on every call: slow, never wrong.
+// state is rebuilt on every call: slow, never wrong. == is safe when the
+// state's own providers are of comparable types: an interface of another
+// dynamic type compares unequal without panicking, whatever that type.
 func (s *state) same(tp trace.TracerProvider, mp metric.MeterProvider) bool {
-	return s.comparable && reflect.TypeOf(tp) == s.tpType && reflect.TypeOf(mp) == s.mpType && s.tp == tp && s.mp == mp
+	return s.comparable && s.tp == tp && s.mp == mp
+}
+
+// sameWords reports whether a and b, two interface values, hold the same
+// dynamic type and the same data word: the same provider, loaded again from
+// where it is kept (an option, otel's globals). That implies a == b, and it
+// costs two word compares where == calls into the runtime; when it is
+// false, same decides.
+func sameWords[I any](a, b I) bool {
+	wa, wb := (*[2]unsafe.Pointer)(unsafe.Pointer(&a)), (*[2]unsafe.Pointer)(unsafe.Pointer(&b))
+	return wa[0] == wb[0] && wa[1] == wb[1] // not wa == wb, which calls memequal
 }
 
 // isNoop reports whether p is a provider that records nothing: the global
@@ -126,7 +151,7 @@ func isNoop(p any) bool {
 	return strings.HasPrefix(name, "*global.") // otel's unset global delegates
 }
 
-func newInstruments(m metric.Meter) *instruments {
+func newInstruments(m metric.Meter, conc *concurrencyGauges) *instruments {
 	in := &instruments{}
 	bounds := metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 	// Errors from instrument creation are reported to otel's error handler and
@@ -139,10 +164,14 @@ func newInstruments(m metric.Meter) *instruments {
 		metric.WithDescription("Resilience policy decisions: retries, hedges, timeouts, rejections, state changes."))
 	in.breakerState, _ = m.Int64Gauge(MetricBreakerState, metric.WithUnit("{state}"),
 		metric.WithDescription("Circuit breaker state: 0 closed, 1 half-open, 2 open."))
-	in.concLimit, _ = m.Int64Gauge(MetricConcurrencyLimit, metric.WithUnit("{request}"),
+	in.concLimit, _ = m.Int64ObservableGauge(MetricConcurrencyLimit, metric.WithUnit("{request}"),
 		metric.WithDescription("Concurrency limit in force."))
-	in.concInflight, _ = m.Int64Gauge(MetricConcurrencyInflight, metric.WithUnit("{request}"),
+	in.concInflight, _ = m.Int64ObservableGauge(MetricConcurrencyInflight, metric.WithUnit("{request}"),
 		metric.WithDescription("Requests in flight."))
+	_, _ = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		conc.observe(o, in.concLimit, in.concInflight)
+		return nil
+	}, in.concLimit, in.concInflight)
 	return in
 }
 

@@ -33,4 +33,8 @@
 // Defaults: none besides the duration, which is required and must be > 0.
 // Cost: one clock reading and, when the timeout is the sooner deadline, one
 // context.WithDeadline (see BenchmarkTimeout).
+//
+// Standards: STANDARDS.md RS-1 (every call has a deadline) and RS-15 (a
+// per-attempt timeout belongs inside the retry; paved.Check reports one
+// outside it). In a policy file it is timeout.total and timeout.attempt.
 package timeout

@@ -1,8 +1,6 @@
 package redisbreaker_test
 
 import (
-	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,40 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// hungServer accepts TCP connections on loopback and never answers, like a
-// Redis that is stuck. It keeps every connection open until the test ends.
-func hungServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	})
-	t.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
 
 // A hung Redis bounds every sync by the sync timeout (100ms here), and Close
 // returns promptly, whatever the client's own timeouts: go-redis would

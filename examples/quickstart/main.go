@@ -9,7 +9,9 @@
 // Idempotency-Key sent exactly once (and the reason printed), the same POST
 // with a key retried, and a dependency that goes down: the breaker opens, the
 // retry it refuses leaves the last 503 as the answer, and the next call is
-// refused at once without reaching the server.
+// refused at once without reaching the server. Last, a bulkhead: while a slow
+// call holds the only slot of a second pipeline's bulkhead, the next call
+// through it is refused at once.
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
+	"github.com/paved-go/paved/bulkhead"
 	"github.com/paved-go/paved/pavedhttp"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/telemetry"
@@ -69,8 +72,13 @@ func status(code int, retryAfter string) func(http.ResponseWriter, *http.Request
 
 func run(out io.Writer) error {
 	var requests atomic.Int64
+	slowArrived, slowRelease := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := int(requests.Add(1) - 1)
+		if r.URL.Path == "/slow" {
+			close(slowArrived)
+			<-slowRelease
+		}
 		if r.URL.Path == "/down" {
 			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 			return
@@ -91,6 +99,7 @@ func run(out io.Writer) error {
 		// Opens after 5 failed attempts in a row, so the demo shows it soon;
 		// by default it opens when half of at least 20 calls in 10s failed.
 		breaker.MustNew("flaky", breaker.WithConsecutiveFailures(5)),
+		bulkhead.MustNew(100),                 // at most 100 attempts in flight
 		timeout.MustNew(300*time.Millisecond), // per attempt
 		paved.WithTelemetry(telemetry.New(telemetry.WithLogger(logger))),
 	)
@@ -137,5 +146,41 @@ func run(out io.Writer) error {
 		_ = resp.Body.Close()
 		fmt.Fprintf(out, "  => %s after %d request(s) in %s\n", resp.Status, sent, time.Since(start).Round(10*time.Millisecond))
 	}
+	return bulkheadDemo(out, srv.URL, logger, slowArrived, slowRelease, &requests)
+}
+
+// bulkheadDemo shows a bulkhead of one slot: a slow call holds it, and the
+// next call through the same pipeline is refused at once, never sent.
+func bulkheadDemo(out io.Writer, url string, logger *slog.Logger, arrived <-chan struct{}, release chan<- struct{}, requests *atomic.Int64) error {
+	reports := paved.New("reports",
+		timeout.MustNew(10*time.Second),
+		bulkhead.MustNew(1), // one report at a time; no waiting (WithMaxWait)
+		paved.WithTelemetry(telemetry.New(telemetry.WithLogger(logger))),
+	)
+	client := &http.Client{Transport: pavedhttp.NewTransport(reports, nil)}
+	fmt.Fprintln(out, "call 10: GET /slow (holds the reports bulkhead's only slot)")
+	slow := make(chan string, 1)
+	go func() {
+		resp, err := client.Get(url + "/slow")
+		if err != nil {
+			slow <- "error: " + err.Error()
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		slow <- resp.Status
+	}()
+	<-arrived
+	fmt.Fprintln(out, "call 11: GET /items/6 while call 10 runs")
+	before := requests.Load()
+	resp, err := client.Get(url + "/items/6")
+	if err == nil {
+		_ = resp.Body.Close()
+		close(release)
+		return fmt.Errorf("call 11 was not refused: %s", resp.Status)
+	}
+	fmt.Fprintf(out, "  => error after %d request(s): %v\n", requests.Load()-before, err)
+	close(release)
+	fmt.Fprintf(out, "call 10  => %s\n", <-slow)
 	return nil
 }

@@ -34,6 +34,9 @@ func TestQuickstartStory(t *testing.T) {
 		"call 9: GET /down\n  - breaker refused attempt 1",
 		"=> error after 0 request(s)",
 		"breaker: open",
+		"call 11: GET /items/6 while call 10 runs\n  - bulkhead full: attempt 1 refused\n  => error after 0 request(s)",
+		"bulkhead: full",
+		"call 10  => 200 OK",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)

@@ -37,6 +37,8 @@ func (p *eventPrinter) Handle(_ context.Context, r slog.Record) error {
 		line = "breaker opened"
 	case telemetry.EventBreakerRejected:
 		line = fmt.Sprintf("breaker refused attempt %s: open for %ss more", a[telemetry.AttrAttempt], seconds(a[telemetry.AttrDelay]))
+	case telemetry.EventBulkheadRejected:
+		line = fmt.Sprintf("bulkhead full: attempt %s refused", a[telemetry.AttrAttempt])
 	default:
 		line = event
 	}

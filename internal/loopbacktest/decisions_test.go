@@ -26,6 +26,7 @@ import (
 	"github.com/paved-go/paved/breaker"
 	"github.com/paved-go/paved/hedge"
 	"github.com/paved-go/paved/internal/testserver"
+	"github.com/paved-go/paved/loadshed"
 	"github.com/paved-go/paved/pavedgrpc"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/telemetry"
@@ -39,6 +40,7 @@ func readmePipeline(name string, extra ...paved.Middleware) *paved.Pipeline {
 		timeout.MustNew(10 * time.Second),
 		retry.MustNew(),
 		breaker.MustNew(name),
+		loadshed.MustNewThrottle(),
 		timeout.MustNew(2 * time.Second),
 	}, extra...)...)
 }

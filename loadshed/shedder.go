@@ -1,0 +1,336 @@
+package loadshed
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/clock"
+	"github.com/paved-go/paved/internal/limit"
+	"github.com/paved-go/paved/telemetry"
+)
+
+// Shedder is server-side load shedding: admission control for the requests a
+// server takes, in front of its handlers (pavedhttp.NewHandler, the pavedgrpc
+// server interceptors). It admits a request while fewer than an adaptive
+// concurrency limit are in flight; the others wait in a CoDel-managed queue,
+// most important first, and those that cannot be served in time are shed
+// with ErrShed: a 503 with Retry-After, or UNAVAILABLE with
+// grpc-retry-pushback-ms. See the package doc for the whole story.
+//
+// A Shedder is safe for concurrent use. Use one per server (or per pool of
+// handlers that share a resource), in every pipeline that admits requests to
+// it.
+type Shedder struct {
+	cfg    config
+	lim    *limit.Limiter
+	fair   *fairShare
+	clk    clock.Clock
+	origin time.Time
+	shed   error // the refusal, with cfg.retryAfter: one value for every shed request
+
+	// nwait counts the requests queued or about to queue. It is raised
+	// under mu before a queuing request's last TryAcquire and read after
+	// every release, so a release either sees the waiter or the waiter sees
+	// the freed slot: no wake-up is lost.
+	nwait   atomic.Int64
+	mu      sync.Mutex
+	q       queue
+	codel   codel
+	timer   clock.Timer   // sweeps expired waiters; nil until first needed
+	timerAt time.Duration // when timer fires; 0: not armed
+}
+
+var _ paved.Middleware = (*Shedder)(nil)
+
+// New returns a Shedder configured by opts, or an error naming the option
+// out of range.
+func New(opts ...Option) (*Shedder, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	lim, err := cfg.limiter()
+	if err != nil {
+		return nil, err
+	}
+	s := &Shedder{
+		cfg:    cfg,
+		lim:    lim,
+		fair:   newFairShare(cfg.fairWindow, cfg.maxKeys, cfg.tolerance),
+		clk:    cfg.clk,
+		origin: cfg.clk.Now(),
+		shed:   paved.NewRejection(ErrShed, cfg.retryAfter),
+	}
+	s.codel = codel{target: cfg.target, interval: cfg.interval}
+	return s, nil
+}
+
+// MustNew is New that panics on an invalid option: for options fixed in code.
+func MustNew(opts ...Option) *Shedder {
+	s, err := New(opts...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Limit is the concurrency limit in force.
+func (s *Shedder) Limit() int { return s.lim.Limit() }
+
+// Inflight is how many admitted requests are running.
+func (s *Shedder) Inflight() int { return s.lim.Inflight() }
+
+// Queued is how many requests wait for a slot.
+func (s *Shedder) Queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.q)
+}
+
+func (s *Shedder) now() time.Duration { return s.clk.Since(s.origin) }
+
+// Wrap returns next behind the Shedder. The returned Op is safe for
+// concurrent use.
+func (s *Shedder) Wrap(next paved.Op) paved.Op {
+	return func(ctx context.Context) error { return s.run(ctx, next) }
+}
+
+func (s *Shedder) run(ctx context.Context, next paved.Op) error {
+	if s.nwait.Load() == 0 {
+		if tok, ok := s.lim.TryAcquire(); ok {
+			return s.serve(ctx, next, tok)
+		}
+	}
+	tok, err := s.wait(ctx)
+	if err != nil {
+		return err
+	}
+	return s.serve(ctx, next, tok)
+}
+
+// serve runs next holding tok, then releases it: with the request's latency
+// as a sample, a drop if it timed out, no sample if it was canceled or
+// another policy refused it. A panic releases the slot too.
+func (s *Shedder) serve(ctx context.Context, next paved.Op, tok limit.Token) (err error) {
+	res := limit.Ignored
+	key := callKey(ctx)
+	var start time.Duration
+	if key != "" {
+		start = s.now()
+	}
+	defer func() { s.release(ctx, tok, res, key, start) }()
+	err = next(ctx)
+	res = s.result(ctx, err)
+	return err
+}
+
+func (s *Shedder) result(ctx context.Context, err error) limit.Result {
+	if err == nil {
+		return limit.Success
+	}
+	if paved.IsTimeout(err) {
+		return limit.Dropped
+	}
+	var o paved.Outcome
+	if c := paved.CallFrom(ctx); c != nil {
+		o = c.Classify(err)
+	} else {
+		o = paved.DefaultClassifier.Classify(err)
+	}
+	switch o {
+	case paved.OutcomeCanceled, paved.OutcomeRejected:
+		return limit.Ignored
+	}
+	return limit.Success
+}
+
+// release frees tok's slot with res, records the time key held it (when
+// key is set), and hands freed slots to waiters.
+func (s *Shedder) release(ctx context.Context, tok limit.Token, res limit.Result, key string, start time.Duration) {
+	lim, changed := s.lim.Release(tok, res)
+	var now time.Duration
+	if key != "" {
+		now = s.now()
+		s.fair.record(key, now-start, now)
+	}
+	if s.nwait.Load() > 0 {
+		if key == "" {
+			now = s.now()
+		}
+		s.mu.Lock()
+		s.dispatch(now)
+		s.mu.Unlock()
+	}
+	if changed {
+		s.limitChanged(ctx, lim)
+	}
+}
+
+func callKey(ctx context.Context) string {
+	if c := paved.CallFrom(ctx); c != nil {
+		return c.Key()
+	}
+	return ""
+}
+
+// wait queues the request until a slot frees, CoDel sheds it, a more
+// important request takes its place in a full queue, or ctx ends.
+func (s *Shedder) wait(ctx context.Context) (limit.Token, error) {
+	prio, key := paved.PriorityCritical, ""
+	if c := paved.CallFrom(ctx); c != nil {
+		prio, key = c.Priority(), c.Key()
+	}
+	now := s.now()
+	over := key != "" && s.fair.over(key, now)
+	w := &waiter{rank: rank(int8(prio), over), enq: now, idx: -1}
+
+	s.mu.Lock()
+	s.nwait.Add(1)
+	if len(s.q) == 0 {
+		if tok, ok := s.lim.TryAcquire(); ok {
+			s.nwait.Add(-1)
+			s.mu.Unlock()
+			return tok, nil
+		}
+		s.codel.lastEmpty = now // empty until this request
+	}
+	s.sweep(now)
+	if len(s.q) >= s.cfg.maxQueue {
+		victim := s.q.worst()
+		if victim == nil || victim.rank >= w.rank {
+			s.nwait.Add(-1)
+			s.mu.Unlock()
+			return limit.Token{}, s.refuse(ctx, "queue_full")
+		}
+		s.decide(victim, "evicted", now)
+	}
+	w.done = make(chan struct{})
+	s.q.push(w)
+	s.arm(now)
+	s.mu.Unlock()
+
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		s.mu.Lock()
+		if w.idx >= 0 { // still queued: leave
+			s.q.remove(w)
+			s.nwait.Add(-1)
+			s.emptied(s.now())
+			s.mu.Unlock()
+			return limit.Token{}, ctx.Err()
+		}
+		s.mu.Unlock()
+		if w.shed == "" { // granted as ctx ended: give the slot back
+			s.release(ctx, w.tok, limit.Ignored, "", 0)
+			return limit.Token{}, ctx.Err()
+		}
+	}
+	if w.shed != "" {
+		return limit.Token{}, s.refuse(ctx, w.shed)
+	}
+	return w.tok, nil
+}
+
+// decide removes w from the queue, granting it a slot (why == "") or
+// shedding it, and wakes it. Under mu.
+func (s *Shedder) decide(w *waiter, why string, now time.Duration) {
+	s.q.remove(w)
+	s.nwait.Add(-1)
+	w.shed = why
+	close(w.done)
+	s.emptied(now)
+}
+
+// emptied notes when the queue becomes empty, for CoDel. Under mu.
+func (s *Shedder) emptied(now time.Duration) {
+	if len(s.q) == 0 {
+		s.codel.lastEmpty = now
+	}
+}
+
+// dispatch hands freed slots to the best waiters, after shedding those CoDel
+// says waited too long. Under mu.
+func (s *Shedder) dispatch(now time.Duration) {
+	s.sweep(now)
+	for len(s.q) > 0 {
+		tok, ok := s.lim.TryAcquire()
+		if !ok {
+			return
+		}
+		w := s.q.best(s.codel.congested(len(s.q), now))
+		w.tok = tok
+		s.decide(w, "", now)
+	}
+}
+
+// sweep sheds the waiters that have waited longer than CoDel allows at now.
+// Under mu.
+func (s *Shedder) sweep(now time.Duration) {
+	if len(s.q) == 0 {
+		return
+	}
+	maxWait := s.codel.maxWait(len(s.q), now)
+	for i := 0; i < len(s.q); {
+		if w := s.q[i]; now-w.enq > maxWait {
+			s.decide(w, "queue_timeout", now) // moves the last waiter to i
+			continue
+		}
+		i++
+	}
+}
+
+// arm makes the sweep timer fire by the next time a waiter may expire.
+// Under mu.
+func (s *Shedder) arm(now time.Duration) {
+	if len(s.q) == 0 {
+		return
+	}
+	at := s.codel.nextCheck(s.q.oldest()) + 1 // strictly past the limit
+	if s.timerAt != 0 && s.timerAt <= at {
+		return
+	}
+	d := max(at-now, 0)
+	s.timerAt = at
+	if s.timer == nil {
+		s.timer = s.clk.AfterFunc(d, s.onTimer)
+		return
+	}
+	s.timer.Reset(d)
+}
+
+func (s *Shedder) onTimer() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.timerAt = 0
+	now := s.now()
+	s.dispatch(now) // a slot may have been freed by a raised limit
+	s.arm(now)
+}
+
+// refuse returns the shed error and reports it.
+func (s *Shedder) refuse(ctx context.Context, why string) error {
+	paved.Emit(ctx, telemetry.Event{Name: telemetry.EventShed, Policy: "loadshed", Err: s.shed,
+		Attrs: []attribute.KeyValue{attribute.String(attrShedReason, why)}})
+	return s.shed
+}
+
+func (s *Shedder) limitChanged(ctx context.Context, lim int) {
+	paved.Emit(ctx, telemetry.Event{Name: telemetry.EventLimitChanged, Policy: "loadshed",
+		Attrs: []attribute.KeyValue{attribute.Int(attrLimit, lim), attribute.String(attrAlgorithm, s.cfg.alg.String())}})
+	if c := paved.CallFrom(ctx); c != nil {
+		c.Telemetry().RecordConcurrency(ctx, c.Pipeline(), "loadshed", int64(lim), int64(s.lim.Inflight()))
+	}
+}
+
+// Attribute keys of loadshed's events.
+const (
+	attrShedReason = "resilience.shed.reason" // on shed: queue_full, queue_timeout, evicted
+	attrLimit      = "resilience.limit"       // on limit_changed: the new limit
+	attrAlgorithm  = "resilience.algorithm"   // on limit_changed: gradient2, vegas, aimd
+)

@@ -1,0 +1,283 @@
+package policy
+
+import (
+	"golang.org/x/time/rate"
+	"google.golang.org/grpc"
+
+	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/breaker"
+	"github.com/paved-go/paved/bulkhead"
+	"github.com/paved-go/paved/hedge"
+	"github.com/paved-go/paved/idempotency"
+	"github.com/paved-go/paved/loadshed"
+	"github.com/paved-go/paved/pavedgrpc"
+	"github.com/paved-go/paved/ratelimit"
+	"github.com/paved-go/paved/retry"
+	"github.com/paved-go/paved/timeout"
+)
+
+func jitterOf(s string) (retry.Jitter, bool) {
+	switch s {
+	case "full":
+		return retry.JitterFull, true
+	case "equal":
+		return retry.JitterEqual, true
+	case "decorrelated":
+		return retry.JitterDecorrelated, true
+	case "none":
+		return retry.JitterNone, true
+	}
+	return 0, false
+}
+
+// clientParts are the policies of one dependency's pipeline, built from its
+// settings. A policy that keeps state (a retry's or hedge's budget, a
+// breaker's counts and state) is carried over to the next generation when
+// its settings did not change, so a reload that touches only timeouts
+// leaves an open breaker open.
+type clientParts struct {
+	dep      Dependency
+	retry    *retry.Retry // nil: one attempt, or hedging
+	hedge    *hedge.Hedge // nil: not hedging
+	breaker  *breaker.Breaker
+	throttle *loadshed.Throttle
+	bulkhead *bulkhead.Bulkhead
+	limiter  *ratelimit.Limiter
+	ms       []paved.Middleware // outermost first
+	chain    paved.Middleware
+}
+
+// buildClient builds the pipeline of dependency name from d, the documented
+// order outermost first (docs/design.md, "The order of a paved pipeline";
+// STANDARDS.md RS-15): total timeout, retry or hedge, breaker, attempt
+// timeout. prev, when not nil, is the same name's parts in the generation
+// being replaced.
+func buildClient(name string, d Dependency, prev *clientParts, o *options) (*clientParts, error) {
+	p := &clientParts{dep: d}
+	var err error
+	switch {
+	case d.Hedge.Enabled:
+		if prev != nil && prev.hedge != nil && prev.dep.Hedge == d.Hedge {
+			p.hedge = prev.hedge
+		} else if p.hedge, err = hedge.New(hedgeOptions(d.Hedge, o)...); err != nil {
+			return nil, err
+		}
+	case d.Retry.MaxAttempts > 1:
+		if prev != nil && prev.retry != nil && prev.dep.Retry == d.Retry {
+			p.retry = prev.retry
+		} else if p.retry, err = retry.New(retryOptions(d.Retry, o)...); err != nil {
+			return nil, err
+		}
+	}
+	if d.Breaker.Enabled {
+		if prev != nil && prev.breaker != nil && prev.dep.Breaker == d.Breaker {
+			p.breaker = prev.breaker
+		} else if p.breaker, err = breaker.New(name, breakerOptions(d.Breaker, o)...); err != nil {
+			return nil, err
+		}
+	}
+	if d.Throttle.Enabled {
+		if prev != nil && prev.throttle != nil && prev.dep.Throttle == d.Throttle {
+			p.throttle = prev.throttle
+		} else if p.throttle, err = loadshed.NewThrottle(
+			loadshed.WithK(d.Throttle.K), loadshed.WithThrottleWindow(d.Throttle.Window),
+			loadshed.WithMaxRejectProbability(d.Throttle.MaxRejectProbability),
+			loadshed.WithMinRate(d.Throttle.MinRate), loadshed.WithThrottleClock(o.clock)); err != nil {
+			return nil, err
+		}
+	}
+	if d.Bulkhead.Enabled {
+		if prev != nil && prev.bulkhead != nil && prev.dep.Bulkhead == d.Bulkhead {
+			p.bulkhead = prev.bulkhead
+		} else if p.bulkhead, err = newBulkhead(name, d.Bulkhead, o); err != nil {
+			return nil, err
+		}
+	}
+	if d.Limit.Enabled {
+		if prev != nil && prev.limiter != nil && prev.dep.Limit == d.Limit {
+			p.limiter = prev.limiter
+		} else if p.limiter, err = ratelimit.New(rate.Limit(d.Limit.Rate), d.Limit.Burst,
+			ratelimit.WithMaxWait(d.Limit.MaxWait), ratelimit.WithServerFeedback(d.Limit.ServerFeedback),
+			ratelimit.WithClock(o.clock)); err != nil {
+			return nil, err
+		}
+	}
+	total, err := timeout.New(d.Timeout.Total, timeout.WithClock(o.clock))
+	if err != nil {
+		return nil, err
+	}
+	attempt, err := timeout.New(d.Timeout.Attempt, timeout.WithClock(o.clock))
+	if err != nil {
+		return nil, err
+	}
+	ms := []paved.Middleware{total}
+	switch {
+	case p.hedge != nil:
+		ms = append(ms, p.hedge)
+	case p.retry != nil:
+		ms = append(ms, p.retry)
+	}
+	for _, m := range []paved.Middleware{p.breaker, p.throttle, p.bulkhead, p.limiter} {
+		if m != nil && !isNilPtr(m) {
+			ms = append(ms, m)
+		}
+	}
+	ms = append(ms, attempt)
+	p.ms, p.chain = ms, paved.Chain(ms...)
+	return p, nil
+}
+
+func retryOptions(r Retry, o *options) []retry.Option {
+	j, _ := jitterOf(r.Backoff.Jitter)
+	opts := []retry.Option{
+		retry.WithSharedBudget(),
+		retry.WithMaxAttempts(r.MaxAttempts),
+		retry.WithBackoff(r.Backoff.Base, r.Backoff.Max),
+		retry.WithJitter(j),
+		retry.WithMinAttemptTime(r.MinAttemptTime),
+		retry.WithClock(o.clock),
+	}
+	if r.Budget.Enabled {
+		opts = append(opts, retry.WithBudget(r.Budget.Ratio, r.Budget.MinPerSecond), retry.WithBudgetCapacity(r.Budget.Capacity))
+	} else {
+		opts = append(opts, retry.WithoutBudget())
+	}
+	return opts
+}
+
+func hedgeOptions(h Hedge, o *options) []hedge.Option {
+	opts := []hedge.Option{
+		hedge.WithSharedState(),
+		hedge.WithMaxHedges(h.MaxHedges),
+		hedge.WithMaxPushback(h.MaxPushback),
+		hedge.WithClock(o.clock),
+	}
+	if h.Adaptive {
+		opts = append(opts, hedge.WithAdaptiveDelay(h.Quantile, h.MinSamples, h.Delay))
+	} else {
+		opts = append(opts, hedge.WithDelay(h.Delay))
+	}
+	if h.Budget.Enabled {
+		opts = append(opts, hedge.WithBudget(h.Budget.Ratio, h.Budget.MinPerSecond), hedge.WithBudgetCapacity(h.Budget.Capacity))
+	} else {
+		opts = append(opts, hedge.WithoutBudget())
+	}
+	return opts
+}
+
+func breakerOptions(b Breaker, o *options) []breaker.Option {
+	opts := []breaker.Option{
+		breaker.WithFailureRatio(b.FailureRatio),
+		breaker.WithMinCalls(b.MinRequests),
+		breaker.WithWindow(b.Window),
+		breaker.WithConsecutiveFailures(b.ConsecutiveFailures),
+		breaker.WithOpenDuration(b.OpenFor),
+		breaker.WithJitter(b.Jitter),
+		breaker.WithHalfOpenProbes(b.HalfOpenRequests),
+		breaker.WithSlowCallThreshold(b.SlowCallThreshold),
+		breaker.WithCountOverload(b.CountOverload),
+		breaker.WithClock(o.clock),
+	}
+	if o.tel != nil {
+		opts = append(opts, breaker.WithTelemetry(o.tel))
+	}
+	return opts
+}
+
+// isNilPtr reports whether m is a typed nil pointer (a policy turned off).
+func isNilPtr(m paved.Middleware) bool {
+	switch m := m.(type) {
+	case *breaker.Breaker:
+		return m == nil
+	case *loadshed.Throttle:
+		return m == nil
+	case *bulkhead.Bulkhead:
+		return m == nil
+	case *ratelimit.Limiter:
+		return m == nil
+	}
+	return false
+}
+
+func newBulkhead(name string, b Bulkhead, o *options) (*bulkhead.Bulkhead, error) {
+	opts := []bulkhead.Option{bulkhead.WithName(name), bulkhead.WithMaxWait(b.MaxWait), bulkhead.WithClock(o.clock)}
+	if b.MaxQueue >= 0 {
+		opts = append(opts, bulkhead.WithMaxQueue(b.MaxQueue))
+	}
+	if !b.Adaptive {
+		return bulkhead.New(b.MaxConcurrent, opts...)
+	}
+	alg := map[string]bulkhead.Algorithm{"gradient2": bulkhead.Gradient2, "vegas": bulkhead.Vegas, "aimd": bulkhead.AIMD}[b.Algorithm]
+	opts = append(opts, bulkhead.WithAlgorithm(alg), bulkhead.WithLimits(b.MinLimit, b.MaxLimit), bulkhead.WithInitialLimit(b.InitialLimit))
+	return bulkhead.NewAdaptive(opts...)
+}
+
+// serverParts are the server pipeline's policies.
+type serverParts struct {
+	srv     Server
+	limiter *ratelimit.Keyed
+	shedder *loadshed.Shedder
+	guard   *idempotency.Guard          // nil: no idempotency
+	unary   grpc.UnaryServerInterceptor // the guard's, for ServerOptions
+	chain   paved.Middleware
+}
+
+// buildServer builds the server pipeline, outermost first: the request
+// deadline, the per-caller rate limit (cheap, so a caller over its quota
+// never takes a slot of the shedder), load shedding. Idempotency is the
+// adapters' (Handler, ServerOptions), inside admission.
+func buildServer(s Server, prev *serverParts, o *options) (*serverParts, error) {
+	p := &serverParts{srv: s}
+	var ms []paved.Middleware
+	if s.Deadline.Enabled {
+		t, err := timeout.New(s.Deadline.Max, timeout.WithClock(o.clock))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, t)
+	}
+	var err error
+	if x := s.Limit; x.Enabled {
+		if prev != nil && prev.limiter != nil && prev.srv.Limit == x {
+			p.limiter = prev.limiter
+		} else if p.limiter, err = ratelimit.PerKey(rate.Limit(x.Rate), x.Burst,
+			ratelimit.WithMaxKeys(x.MaxKeys), ratelimit.WithClock(o.clock)); err != nil {
+			return nil, err
+		}
+		ms = append(ms, p.limiter)
+	}
+	if x := s.LoadShed; x.Enabled {
+		if prev != nil && prev.shedder != nil && prev.srv.LoadShed == x {
+			p.shedder = prev.shedder
+		} else {
+			alg := map[string]loadshed.Algorithm{"gradient2": loadshed.Gradient2, "vegas": loadshed.Vegas, "aimd": loadshed.AIMD}[x.Algorithm]
+			if p.shedder, err = loadshed.New(loadshed.WithAlgorithm(alg), loadshed.WithLimits(x.MinLimit, x.MaxLimit),
+				loadshed.WithInitialLimit(x.InitialLimit), loadshed.WithMaxQueue(x.MaxQueue),
+				loadshed.WithCoDel(x.CoDelTarget, x.CoDelInterval), loadshed.WithRetryAfter(x.RetryAfter),
+				loadshed.WithClock(o.clock)); err != nil {
+				return nil, err
+			}
+		}
+		ms = append(ms, p.shedder)
+	}
+	if x := s.Idempotency; x.Enabled {
+		if prev != nil && prev.guard != nil && prev.srv.Idempotency == x {
+			p.guard = prev.guard
+		} else {
+			store := o.store
+			if store == nil {
+				store = idempotency.NewMemoryStore(idempotency.WithMemoryClock(o.clock))
+			}
+			if p.guard, err = idempotency.New(idempotency.WithStore(store), idempotency.WithLease(x.Lease),
+				idempotency.WithRetention(x.Retention), idempotency.WithStoreTimeout(x.StoreTimeout),
+				idempotency.WithMaxStoredBytes(x.MaxStoredBytes), idempotency.WithFailOpen(x.FailOpen),
+				idempotency.WithClock(o.clock)); err != nil {
+				return nil, err
+			}
+		}
+		required := x.Required
+		p.unary = pavedgrpc.UnaryServerIdempotency(p.guard, pavedgrpc.WithKeyRequiredFor(func(string) bool { return required }))
+	}
+	p.chain = paved.Chain(ms...)
+	return p, nil
+}

@@ -1,0 +1,48 @@
+package policy_test
+
+import (
+	"testing"
+
+	"github.com/paved-go/paved/policy"
+)
+
+// FuzzParse: no input makes Parse panic, an invalid one always has
+// problems with paths or a reason, and every configuration Parse accepts
+// builds: validation admits nothing the policy packages refuse.
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{
+		"", designExample, fastRetries,
+		"defaults: {hedge: {adaptive: false, delay: 1ms}, timeout: {attempt: 2ms, total: 3ms}, breaker: {window: 10ms}}",
+		"server: {name: api, deadline: {max: 1s}, caller_key: {header: X-Tenant, metadata: x-tenant}}",
+		"dependencies: {a: &a {retry: {max_attempts: 2}}, b: *a}",
+		"a: [\n", "? [a]\n: 1", "dependencies: {a: {timeout: {total: 1e9}}}",
+		"defaults: {retry: {budget: {ratio: .nan, capacity: .inf}}}",
+		"defaults: {bulkhead: {adaptive: true, algorithm: vegas}, rate_limit: {rate: 5}, throttle: {k: 3}}",
+		"server: {load_shed: {max_queue: 0}, rate_limit: {burst: 1}, idempotency: {required: true}}",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := policy.Parse(data)
+		if err != nil {
+			if cfg != nil {
+				t.Fatal("a Config with an error")
+			}
+			ps := policy.ProblemsOf(err)
+			if len(ps) == 0 {
+				t.Fatalf("an error without problems: %v", err)
+			}
+			for _, p := range ps {
+				if p.Rule == "" {
+					t.Fatalf("a problem without a rule: %+v", p)
+				}
+			}
+			return
+		}
+		s := policy.New(cfg) // panics if a validated section does not build
+		for _, name := range append(cfg.Names(), "unknown") {
+			s.Pipeline(name)
+		}
+		s.ServerPipeline()
+	})
+}

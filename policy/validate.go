@@ -1,0 +1,237 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// checker collects the problems of one section (defaults, a dependency, the
+// server), its paths relative to the section.
+type checker struct {
+	problems []Problem
+}
+
+func (c *checker) add(path, rule, value string) {
+	c.problems = append(c.problems, Problem{Path: path, Rule: rule, Value: value})
+}
+
+func (c *checker) intRange(path string, v, lo, hi int) {
+	if v < lo || v > hi {
+		c.add(path, fmt.Sprintf("must be %d..%d", lo, hi), strconv.Itoa(v))
+	}
+}
+
+func (c *checker) durRange(path string, v, lo, hi time.Duration) {
+	if v < lo || v > hi {
+		c.add(path, "must be "+fmtDur(lo)+".."+fmtDur(hi), fmtDur(v))
+	}
+}
+
+// floatRange checks lo <= v <= hi, or lo < v when openLo.
+func (c *checker) floatRange(path string, v, lo, hi float64, openLo, openHi bool) {
+	ok := v >= lo && v <= hi && !(openLo && v == lo) && !(openHi && v == hi)
+	if !ok || v != v { // NaN
+		l, r := "", ""
+		if openLo || openHi {
+			l, r = "in [", "]"
+			if openLo {
+				l = "in ("
+			}
+			if openHi {
+				r = ")"
+			}
+			c.add(path, "must be "+l+fmtFloat(lo)+", "+fmtFloat(hi)+r, fmtFloat(v))
+			return
+		}
+		c.add(path, "must be "+fmtFloat(lo)+".."+fmtFloat(hi), fmtFloat(v))
+	}
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// fmtDur writes a duration as a file would: 24h rather than 24h0m0s.
+func fmtDur(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+var jitters = []string{"full", "equal", "decorrelated", "none"}
+
+// checkDependency checks one resolved dependency: every field in its range,
+// then the rules between fields.
+func checkDependency(d Dependency) []Problem {
+	var c checker
+	t := d.Timeout
+	c.durRange("timeout.total", t.Total, time.Millisecond, 24*time.Hour)
+	c.durRange("timeout.attempt", t.Attempt, time.Millisecond, 24*time.Hour)
+	if t.Attempt > t.Total && t.Total > 0 {
+		c.add("timeout.attempt", "must be at most timeout.total ("+fmtDur(t.Total)+")", fmtDur(t.Attempt))
+	}
+
+	r := d.Retry
+	c.intRange("retry.max_attempts", r.MaxAttempts, 1, 10)
+	c.durRange("retry.backoff.base", r.Backoff.Base, time.Millisecond, time.Hour)
+	c.durRange("retry.backoff.max", r.Backoff.Max, time.Millisecond, time.Hour)
+	if r.Backoff.Max < r.Backoff.Base {
+		c.add("retry.backoff.max", "must be at least retry.backoff.base ("+fmtDur(r.Backoff.Base)+")", fmtDur(r.Backoff.Max))
+	}
+	if _, ok := jitterOf(r.Backoff.Jitter); !ok {
+		c.add("retry.backoff.jitter", "must be one of "+strings.Join(jitters, ", "), strconv.Quote(r.Backoff.Jitter))
+	}
+	c.durRange("retry.min_attempt_time", r.MinAttemptTime, 0, time.Hour)
+	checkBudget(&c, "retry.budget", r.Budget)
+
+	h := d.Hedge
+	c.durRange("hedge.delay", h.Delay, time.Millisecond, time.Hour)
+	c.floatRange("hedge.quantile", h.Quantile, 0, 1, true, true)
+	c.intRange("hedge.min_samples", h.MinSamples, 1, 512)
+	c.intRange("hedge.max_hedges", h.MaxHedges, 1, 4)
+	c.durRange("hedge.max_pushback", h.MaxPushback, time.Millisecond, time.Hour)
+	checkBudget(&c, "hedge.budget", h.Budget)
+	if h.Enabled && h.Delay >= t.Attempt && t.Attempt > 0 {
+		c.add("hedge.delay", "must be less than timeout.attempt ("+fmtDur(t.Attempt)+"), or no hedge starts before the attempt times out", fmtDur(h.Delay))
+	}
+
+	b := d.Breaker
+	c.floatRange("breaker.failure_ratio", b.FailureRatio, 0, 1, true, false)
+	c.intRange("breaker.min_requests", b.MinRequests, 1, 1_000_000)
+	c.durRange("breaker.window", b.Window, 10*time.Millisecond, time.Hour)
+	c.intRange("breaker.consecutive_failures", b.ConsecutiveFailures, 0, 1_000_000)
+	c.durRange("breaker.open_for", b.OpenFor, time.Millisecond, time.Hour)
+	c.floatRange("breaker.jitter", b.Jitter, 0, 0.5, false, false)
+	c.intRange("breaker.half_open_requests", b.HalfOpenRequests, 1, 1000)
+	c.durRange("breaker.slow_call_threshold", b.SlowCallThreshold, 0, time.Hour)
+	if b.Enabled && b.Window < 2*t.Attempt {
+		c.add("breaker.window", "must be at least 2 x timeout.attempt ("+fmtDur(2*t.Attempt)+"), so a window sees whole attempts", fmtDur(b.Window))
+	}
+	if x := d.Bulkhead; x.Enabled {
+		if x.Adaptive {
+			checkLimits(&c, "bulkhead", x.Algorithm, x.InitialLimit, x.MinLimit, x.MaxLimit, 1_000_000)
+		} else {
+			c.intRange("bulkhead.max_concurrent", x.MaxConcurrent, 1, 1_000_000)
+		}
+		c.durRange("bulkhead.max_wait", x.MaxWait, 0, time.Minute)
+		if x.MaxQueue != -1 {
+			c.intRange("bulkhead.max_queue", x.MaxQueue, 0, 1_000_000)
+		}
+	}
+	if x := d.Limit; x.Enabled {
+		checkRate(&c, "rate_limit", x)
+		c.durRange("rate_limit.max_wait", x.MaxWait, 0, time.Hour)
+	}
+	if x := d.Throttle; x.Enabled {
+		c.floatRange("throttle.k", x.K, 1, 10, false, false)
+		c.durRange("throttle.window", x.Window, time.Second, time.Hour)
+		c.floatRange("throttle.max_reject_probability", x.MaxRejectProbability, 0, 1, false, false)
+		c.floatRange("throttle.min_rate", x.MinRate, 0, 1_000_000, false, false)
+	}
+	return c.problems
+}
+
+var algorithms = []string{"gradient2", "vegas", "aimd"}
+
+func checkLimits(c *checker, path, alg string, initial, lo, hi, top int) {
+	if !slices.Contains(algorithms, alg) {
+		c.add(path+".algorithm", "must be one of "+strings.Join(algorithms, ", "), strconv.Quote(alg))
+	}
+	c.intRange(path+".max_limit", hi, 1, top)
+	c.intRange(path+".min_limit", lo, 1, max(hi, 1))
+	c.intRange(path+".initial_limit", initial, lo, max(hi, lo))
+}
+
+func checkRate(c *checker, path string, x RateLimit) {
+	c.floatRange(path+".rate", x.Rate, 0, 1e9, true, false)
+	c.intRange(path+".burst", x.Burst, 1, 1_000_000_000)
+}
+
+func checkBudget(c *checker, path string, b Budget) {
+	c.floatRange(path+".ratio", b.Ratio, 0, 1, false, false)
+	c.floatRange(path+".min_per_second", b.MinPerSecond, 0, 1000, false, false)
+	c.floatRange(path+".capacity", b.Capacity, 1, 1_000_000, false, false)
+}
+
+func checkServer(s Server) []Problem {
+	var c checker
+	if s.Name == "" {
+		c.add("server.name", "must not be empty", `""`)
+	}
+	if s.Deadline.Enabled {
+		if !validHeader(s.Deadline.Header) {
+			c.add("server.deadline.header", "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)", strconv.Quote(s.Deadline.Header))
+		}
+		c.durRange("server.deadline.max", s.Deadline.Max, time.Millisecond, 24*time.Hour)
+	}
+	if h := s.CallerKey.Header; h != "" && !validHeader(h) {
+		c.add("server.caller_key.header", "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)", strconv.Quote(h))
+	}
+	if m := s.CallerKey.Metadata; m != "" && !validMetadataKey(m) {
+		c.add("server.caller_key.metadata", "must be a gRPC metadata key (lower-case letters, digits, '-', '_' and '.', not starting with grpc-)", strconv.Quote(m))
+	}
+	if x := s.LoadShed; x.Enabled {
+		checkLimits(&c, "server.load_shed", x.Algorithm, x.InitialLimit, x.MinLimit, x.MaxLimit, 1_000_000)
+		c.intRange("server.load_shed.max_queue", x.MaxQueue, 0, 100_000)
+		c.durRange("server.load_shed.codel_interval", x.CoDelInterval, time.Millisecond, 10*time.Second)
+		if x.CoDelTarget <= 0 || x.CoDelTarget >= x.CoDelInterval {
+			c.add("server.load_shed.codel_target", "must be more than 0 and less than server.load_shed.codel_interval ("+fmtDur(x.CoDelInterval)+")", fmtDur(x.CoDelTarget))
+		}
+		c.durRange("server.load_shed.retry_after", x.RetryAfter, 0, time.Hour)
+	}
+	if x := s.Limit; x.Enabled {
+		checkRate(&c, "server.rate_limit", x)
+		c.intRange("server.rate_limit.max_keys", x.MaxKeys, 1, 16_777_216)
+		if x.MaxWait != 0 {
+			c.add("server.rate_limit.max_wait", "must be 0s: a server answers a caller over its limit with 429 at once", fmtDur(x.MaxWait))
+		}
+	}
+	if x := s.Idempotency; x.Enabled {
+		if x.Store != "memory" {
+			c.add("server.idempotency.store", `must be "memory"; shared stores (Redis, PostgreSQL) are given in code with policy.WithIdempotencyStore`, strconv.Quote(x.Store))
+		}
+		c.durRange("server.idempotency.lease", x.Lease, time.Millisecond, 24*time.Hour)
+		c.durRange("server.idempotency.retention", x.Retention, max(x.Lease, time.Millisecond), 8760*time.Hour)
+		c.durRange("server.idempotency.store_timeout", x.StoreTimeout, time.Millisecond, time.Minute)
+		c.intRange("server.idempotency.max_stored_bytes", x.MaxStoredBytes, 0, 1<<30)
+	}
+	return c.problems
+}
+
+// validHeader reports whether s is an RFC 9110 token.
+func validHeader(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func validMetadataKey(s string) bool {
+	if s == "" || strings.HasPrefix(s, "grpc-") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,213 @@
+package policy_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/paved-go/paved/policy"
+)
+
+// problems parses yaml and returns its problems as "path: rule, got value".
+func problems(t *testing.T, yaml string) []string {
+	t.Helper()
+	cfg, err := policy.Parse([]byte(yaml))
+	if err == nil {
+		require.NotNil(t, cfg)
+		return nil
+	}
+	require.Nil(t, cfg)
+	var out []string
+	for _, p := range policy.ProblemsOf(err) {
+		out = append(out, p.Error())
+	}
+	require.NotEmpty(t, out, "an error without problems: %v", err)
+	return out
+}
+
+// dep wraps a dependency section under dependencies.d.
+func dep(section string) string {
+	var b strings.Builder
+	b.WriteString("dependencies:\n  d:\n")
+	for _, l := range strings.Split(strings.TrimSpace(section), "\n") {
+		b.WriteString("    " + l + "\n")
+	}
+	return b.String()
+}
+
+func TestEveryValidationError(t *testing.T) {
+	const p = "dependencies.d."
+	cases := []struct {
+		yaml string
+		want string
+	}{
+		{dep("timeout: {total: 0s}"), p + "timeout.total: must be 1ms..24h, got 0s"},
+		{dep("timeout: {total: 25h}"), p + "timeout.total: must be 1ms..24h, got 25h"},
+		{dep("timeout: {attempt: 0s}"), p + "timeout.attempt: must be 1ms..24h, got 0s"},
+		{dep("timeout: {total: 1s, attempt: 2s}"), p + "timeout.attempt: must be at most timeout.total (1s), got 2s"},
+		{dep("retry: {max_attempts: 0}"), p + "retry.max_attempts: must be 1..10, got 0"},
+		{dep("retry: {max_attempts: 11}"), p + "retry.max_attempts: must be 1..10, got 11"},
+		{dep("retry: {backoff: {base: 0s}}"), p + "retry.backoff.base: must be 1ms..1h, got 0s"},
+		{dep("retry: {backoff: {max: 2h}}"), p + "retry.backoff.max: must be 1ms..1h, got 2h"},
+		{dep("retry: {backoff: {base: 1s, max: 500ms}}"), p + "retry.backoff.max: must be at least retry.backoff.base (1s), got 500ms"},
+		{dep("retry: {backoff: {jitter: random}}"), p + `retry.backoff.jitter: must be one of full, equal, decorrelated, none, got "random"`},
+		{dep("retry: {min_attempt_time: -1s}"), p + "retry.min_attempt_time: must be 0s..1h, got -1s"},
+		{dep("retry: {budget: {ratio: 1.5}}"), p + "retry.budget.ratio: must be 0..1, got 1.5"},
+		{dep("retry: {budget: {min_per_second: 1001}}"), p + "retry.budget.min_per_second: must be 0..1000, got 1001"},
+		{dep("retry: {budget: {capacity: 0}}"), p + "retry.budget.capacity: must be 1..1e+06, got 0"},
+		{dep("hedge: {delay: 0s}"), p + "hedge.delay: must be 1ms..1h, got 0s"},
+		{dep("hedge: {delay: 3s}"), p + "hedge.delay: must be less than timeout.attempt (2s), or no hedge starts before the attempt times out, got 3s"},
+		{dep("hedge: {quantile: 1}"), p + "hedge.quantile: must be in (0, 1), got 1"},
+		{dep("hedge: {quantile: 0}"), p + "hedge.quantile: must be in (0, 1), got 0"},
+		{dep("hedge: {min_samples: 513}"), p + "hedge.min_samples: must be 1..512, got 513"},
+		{dep("hedge: {max_hedges: 5}"), p + "hedge.max_hedges: must be 1..4, got 5"},
+		{dep("hedge: {max_pushback: 0s}"), p + "hedge.max_pushback: must be 1ms..1h, got 0s"},
+		{dep("hedge: {budget: {ratio: -0.1}}"), p + "hedge.budget.ratio: must be 0..1, got -0.1"},
+		{dep("breaker: {failure_ratio: 0}"), p + "breaker.failure_ratio: must be in (0, 1], got 0"},
+		{dep("breaker: {failure_ratio: 1.1}"), p + "breaker.failure_ratio: must be in (0, 1], got 1.1"},
+		{dep("breaker: {min_requests: 0}"), p + "breaker.min_requests: must be 1..1000000, got 0"},
+		{dep("timeout: {attempt: 1ms}\nbreaker: {window: 5ms}"), p + "breaker.window: must be 10ms..1h, got 5ms"},
+		{dep("breaker: {window: 3s}"), p + "breaker.window: must be at least 2 x timeout.attempt (4s), so a window sees whole attempts, got 3s"},
+		{dep("breaker: {consecutive_failures: -1}"), p + "breaker.consecutive_failures: must be 0..1000000, got -1"},
+		{dep("breaker: {open_for: 2h}"), p + "breaker.open_for: must be 1ms..1h, got 2h"},
+		{dep("breaker: {jitter: 0.6}"), p + "breaker.jitter: must be 0..0.5, got 0.6"},
+		{dep("breaker: {half_open_requests: 0}"), p + "breaker.half_open_requests: must be 1..1000, got 0"},
+		{dep("breaker: {slow_call_threshold: -1ms}"), p + "breaker.slow_call_threshold: must be 0s..1h, got -1ms"},
+		{"server: {name: ''}", `server.name: must not be empty, got ""`},
+		{"server: {deadline: {header: 'a b'}}", "server.deadline.header: must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), got \"a b\""},
+		{"server: {deadline: {max: 0s}}", "server.deadline.max: must be 1ms..24h, got 0s"},
+		{"server: {caller_key: {header: 'x:y'}}", "server.caller_key.header: must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), got \"x:y\""},
+		{"server: {caller_key: {metadata: X-Tenant}}", `server.caller_key.metadata: must be a gRPC metadata key (lower-case letters, digits, '-', '_' and '.', not starting with grpc-), got "X-Tenant"`},
+		{"server: {caller_key: {metadata: grpc-x}}", `server.caller_key.metadata: must be a gRPC metadata key (lower-case letters, digits, '-', '_' and '.', not starting with grpc-), got "grpc-x"`},
+		// Decoding.
+		{dep("retry: {max_atempts: 3}"), p + "retry.max_atempts: unknown key (known: backoff, budget, max_attempts, min_attempt_time)"},
+		{"default: {}", "default: unknown key (known: defaults, dependencies, server)"},
+		{dep("timeout: {total: 5}"), p + "timeout.total: must be a Go duration with a unit, such as 5s or 5ms, got 5"},
+		{dep("timeout: {total: soon}"), p + "timeout.total: must be a Go duration such as 250ms or 2s, got soon"},
+		{dep("timeout: {total: [1s]}"), p + "timeout.total: must be a Go duration such as 250ms or 2s, got a list"},
+		{dep("retry: {max_attempts: three}"), p + "retry.max_attempts: must be an integer, got three"},
+		{dep("retry: {max_attempts: 2.5}"), p + "retry.max_attempts: must be an integer, got 2.5"},
+		{dep("retry: {budget: {ratio: lots}}"), p + "retry.budget.ratio: must be a number, got lots"},
+		{dep("breaker: {enabled: yes}"), p + "breaker.enabled: must be true or false, got yes"},
+		{dep("retry: {backoff: {jitter: 3}}"), p + "retry.backoff.jitter: must be a string, got 3"},
+		{dep("retry: 3"), p + "retry: must be a mapping, got 3"},
+		{"dependencies: [a, b]", "dependencies: must be a mapping, got a list"},
+		{"dependencies:\n  'bad name': {}", "dependencies.bad name: names must be 1..63 letters, digits, '-', '_' or '.', starting with a letter or digit, got bad name"},
+		{"dependencies:\n  a: {}\n  a: {}", "dependencies.a: given twice"},
+		{"defaults:\n  retry: {max_attempts: 2}\n  retry: {max_attempts: 3}", "defaults.retry: given twice"},
+		{"? [a]\n: 1", "?: keys must be plain names, got a list"},
+	}
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			assert.Equal(t, []string{c.want}, problems(t, c.yaml))
+		})
+	}
+}
+
+func TestEveryProblemAtOnce(t *testing.T) {
+	got := problems(t, `
+defaults:
+  retry: {max_attempts: 0}
+dependencies:
+  payments:
+    timeout: {total: 1s, attempt: 2s}
+    retry: {backoff: {jitter: random}, max_atempts: 2}
+  search:
+    breaker: {window: 1s}
+    timeout: {total: abc}
+`)
+	assert.Equal(t, []string{
+		"dependencies.payments.retry.max_atempts: unknown key (known: backoff, budget, max_attempts, min_attempt_time)",
+		"dependencies.search.timeout.total: must be a Go duration such as 250ms or 2s, got abc",
+		"defaults.retry.max_attempts: must be 1..10, got 0",
+		"dependencies.payments.timeout.attempt: must be at most timeout.total (1s), got 2s",
+		`dependencies.payments.retry.backoff.jitter: must be one of full, equal, decorrelated, none, got "random"`,
+		"dependencies.search.breaker.window: must be at least 2 x timeout.attempt (4s), so a window sees whole attempts, got 1s",
+	}, got, "a problem inherited from defaults is reported once, under defaults")
+}
+
+func TestProblemLines(t *testing.T) {
+	_, err := policy.Parse([]byte("dependencies:\n  payments:\n    retry:\n      max_attempts: 0\n"))
+	ps := policy.ProblemsOf(err)
+	require.Len(t, ps, 1)
+	assert.Equal(t, policy.Problem{Path: "dependencies.payments.retry.max_attempts", Line: 4, Value: "0", Rule: "must be 1..10"}, ps[0])
+	assert.Equal(t, "invalid paved policy configuration:\n  line 4: dependencies.payments.retry.max_attempts: must be 1..10, got 0", err.Error())
+	var p policy.Problem
+	assert.ErrorAs(t, err, &p, "errors.As finds a Problem")
+}
+
+func TestCrossFieldProblemAtTheFieldTheDependencySet(t *testing.T) {
+	// The dependency set only the total; the attempt timeout it breaks is
+	// the default's, so the problem is reported where the change was made.
+	got := problems(t, dep("timeout: {total: 1s}"))
+	assert.Equal(t, []string{"dependencies.d.timeout.attempt: must be at most timeout.total (1s), got 2s"}, got)
+	got = problems(t, "defaults:\n  timeout: {attempt: 6s}\n")
+	assert.Equal(t, []string{"defaults.breaker.window: must be at least 2 x timeout.attempt (12s), so a window sees whole attempts, got 10s"}, got)
+}
+
+func TestCrossFieldRulesOnlyForEnabledPolicies(t *testing.T) {
+	assert.Nil(t, problems(t, dep("breaker: {enabled: false, window: 1s}")), "a disabled breaker's window need not cover attempts")
+	assert.Nil(t, problems(t, dep("hedge: {enabled: false, delay: 5s}")))
+}
+
+func TestFileLimits(t *testing.T) {
+	big := strings.Repeat("#", 1<<20+1)
+	assert.Equal(t, []string{"the file must be at most 1048576 bytes, got 1048577"}, trimPaths(problems(t, big)))
+	got := problems(t, "a: [\n")
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], "must be valid YAML")
+	assert.Equal(t, []string{": must be valid YAML: the file must hold one YAML document, found a second"}, problems(t, "defaults: {}\n---\ndefaults: {}\n"))
+}
+
+func trimPaths(ps []string) []string {
+	for i, p := range ps {
+		ps[i] = strings.TrimPrefix(p, ": ")
+	}
+	return ps
+}
+
+func TestAliasesAreFollowed(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+defaults:
+  timeout: &fast {total: 3s, attempt: 1s}
+dependencies:
+  a: {timeout: *fast, retry: {max_attempts: 2}}
+  b: &b {breaker: {enabled: false}}
+  c: *b
+`))
+	require.NoError(t, err)
+	assert.Equal(t, 3*time.Second, cfg.Dependencies["a"].Timeout.Total)
+	assert.False(t, cfg.Dependencies["c"].Breaker.Enabled)
+	assert.Equal(t, 3*time.Second, cfg.Dependencies["c"].Timeout.Total, "c inherits defaults, though it is an alias of b")
+}
+
+func TestAdmissionValidationErrors(t *testing.T) {
+	const p = "dependencies.d."
+	cases := []struct{ yaml, want string }{
+		{dep("bulkhead: {max_concurrent: 0}"), p + "bulkhead.max_concurrent: must be 1..1000000, got 0"},
+		{dep("bulkhead: {max_wait: 2m}"), p + "bulkhead.max_wait: must be 0s..1m, got 2m"},
+		{dep("bulkhead: {max_queue: -2}"), p + "bulkhead.max_queue: must be 0..1000000, got -2"},
+		{dep("bulkhead: {adaptive: true, algorithm: magic}"), p + `bulkhead.algorithm: must be one of gradient2, vegas, aimd, got "magic"`},
+		{dep("bulkhead: {adaptive: true, initial_limit: 500}"), p + "bulkhead.initial_limit: must be 1..200, got 500"},
+		{dep("rate_limit: {rate: 0}"), p + "rate_limit.rate: must be in (0, 1e+09], got 0"},
+		{dep("rate_limit: {burst: 0}"), p + "rate_limit.burst: must be 1..1000000000, got 0"},
+		{dep("rate_limit: {max_wait: 2h}"), p + "rate_limit.max_wait: must be 0s..1h, got 2h"},
+		{dep("throttle: {k: 0.5}"), p + "throttle.k: must be 1..10, got 0.5"},
+		{dep("throttle: {window: 10ms}"), p + "throttle.window: must be 1s..1h, got 10ms"},
+		{dep("throttle: {max_reject_probability: 2}"), p + "throttle.max_reject_probability: must be 0..1, got 2"},
+		{"server: {load_shed: {max_queue: 100001}}", "server.load_shed.max_queue: must be 0..100000, got 100001"},
+		{"server: {load_shed: {codel_target: 200ms}}", "server.load_shed.codel_target: must be more than 0 and less than server.load_shed.codel_interval (100ms), got 200ms"},
+		{"server: {rate_limit: {max_keys: 0}}", "server.rate_limit.max_keys: must be 1..16777216, got 0"},
+		{"server: {rate_limit: {max_wait: 1s}}", "server.rate_limit.max_wait: must be 0s: a server answers a caller over its limit with 429 at once, got 1s"},
+		{"server: {idempotency: {store: 'redis://x'}}", `server.idempotency.store: must be "memory"; shared stores (Redis, PostgreSQL) are given in code with policy.WithIdempotencyStore, got "redis://x"`},
+		{"server: {idempotency: {lease: 2m, retention: 1m}}", "server.idempotency.retention: must be 2m..8760h, got 1m"},
+	}
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			assert.Equal(t, []string{c.want}, problems(t, c.yaml))
+		})
+	}
+}
