@@ -198,7 +198,7 @@ func (g *Guard) run(ctx context.Context, claim Claim, run func(context.Context) 
 	// The request has run: record it even if its caller has gone, within
 	// the store timeout.
 	sctx, cancel := g.bound(context.WithoutCancel(ctx))
-	err = g.cfg.store.Complete(sctx, claim.Scope, claim.Key, claim.Token, stored.encode(nil), g.cfg.retention)
+	err = g.cfg.store.Complete(sctx, claim.Scope, claim.Key, claim.Token, stored.encode(make([]byte, 0, stored.encodedSizeHint())), g.cfg.retention)
 	cancel()
 	if err != nil {
 		paved.Emit(ctx, telemetry.Event{Name: telemetry.EventIdempotencyStoreError, Policy: policyName, Err: err})

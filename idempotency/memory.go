@@ -1,7 +1,6 @@
 package idempotency
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"sync"
@@ -32,10 +31,10 @@ type MemoryStore struct {
 	maxRecords int
 	maxBytes   int64
 
-	mu    sync.Mutex
-	recs  map[memKey]*memRecord
-	queue expiryQueue
-	bytes int64
+	mu     sync.Mutex
+	recs   map[memKey]*memRecord
+	queues []*expiryQueue // one per duration seen: see expiryQueue
+	bytes  int64
 }
 
 type memKey struct{ scope, key string }
@@ -46,7 +45,6 @@ type memRecord struct {
 	token   string // "" once done
 	result  []byte
 	expires int64 // Unix nanoseconds: cheaper to compare than a time.Time
-	index   int   // in queue
 }
 
 // MemoryOption configures a MemoryStore.
@@ -134,7 +132,7 @@ func (s *MemoryStore) Claim(ctx context.Context, c Claim) (Record, error) {
 	}
 	r := &memRecord{k: k, fp: c.Fingerprint, token: c.Token, expires: now + int64(c.Lease)}
 	s.recs[k] = r
-	heap.Push(&s.queue, r)
+	s.queue(c.Lease).push(r)
 	return Record{State: StateClaimed}, nil
 }
 
@@ -159,7 +157,7 @@ func (s *MemoryStore) Complete(ctx context.Context, scope, key, token string, re
 	}
 	r.token, r.result, r.expires = "", result, now+int64(retention)
 	s.bytes += n
-	heap.Fix(&s.queue, r.index)
+	s.queue(retention).push(r) // its lease's entry goes stale
 	return nil
 }
 
@@ -186,37 +184,72 @@ func (s *MemoryStore) Len() int {
 	return len(s.recs)
 }
 
-// sweepLocked drops up to n records whose time has passed, soonest first.
+// sweepLocked drops up to n records whose time has passed.
 func (s *MemoryStore) sweepLocked(now int64, n int) {
-	for ; n > 0 && len(s.queue) > 0 && now >= s.queue[0].expires; n-- {
-		s.removeLocked(s.queue[0])
+	for _, q := range s.queues {
+		for n > 0 {
+			e, ok := q.popExpired(now)
+			if !ok {
+				break
+			}
+			if cur, live := s.recs[e.r.k]; live && cur == e.r && e.r.expires == e.expires {
+				s.removeLocked(e.r)
+				n--
+			}
+		}
 	}
 }
 
 func (s *MemoryStore) removeLocked(r *memRecord) {
-	heap.Remove(&s.queue, r.index)
 	delete(s.recs, r.k)
 	s.bytes -= int64(len(r.result))
 }
 
-// expiryQueue is a min-heap of records by expiry.
-type expiryQueue []*memRecord
+// queue returns the expiry queue of records kept for d.
+func (s *MemoryStore) queue(d time.Duration) *expiryQueue {
+	for _, q := range s.queues {
+		if q.d == d {
+			return q
+		}
+	}
+	q := &expiryQueue{d: d}
+	s.queues = append(s.queues, q)
+	return q
+}
 
-func (q expiryQueue) Len() int           { return len(q) }
-func (q expiryQueue) Less(i, j int) bool { return q[i].expires < q[j].expires }
-func (q expiryQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
+// expiryQueue holds the records kept for one duration, in the order they
+// were given it, which is the order they expire in: a FIFO does what a
+// heap would, in O(1). A record moves queue when it completes (lease to
+// retention); the entry it leaves is stale, known by its expiry no longer
+// being the record's, and dropped when it reaches the head. Guards use one
+// lease and one retention, so a store has a queue or two per Guard.
+type expiryQueue struct {
+	d       time.Duration
+	entries []expiryEntry
+	head    int
 }
-func (q *expiryQueue) Push(x any) {
-	r := x.(*memRecord)
-	r.index = len(*q)
-	*q = append(*q, r)
+
+type expiryEntry struct {
+	r       *memRecord
+	expires int64
 }
-func (q *expiryQueue) Pop() any {
-	old := *q
-	r := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	return r
+
+func (q *expiryQueue) push(r *memRecord) {
+	if q.head > 64 && q.head*2 > len(q.entries) { // reuse the room the head left
+		n := copy(q.entries, q.entries[q.head:])
+		clear(q.entries[n:])
+		q.entries, q.head = q.entries[:n], 0
+	}
+	q.entries = append(q.entries, expiryEntry{r, r.expires})
+}
+
+// popExpired removes and returns the head entry if its time has passed.
+func (q *expiryQueue) popExpired(now int64) (expiryEntry, bool) {
+	if q.head == len(q.entries) || q.entries[q.head].expires > now {
+		return expiryEntry{}, false
+	}
+	e := q.entries[q.head]
+	q.entries[q.head] = expiryEntry{}
+	q.head++
+	return e, true
 }

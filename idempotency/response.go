@@ -66,6 +66,18 @@ func (r *Response) encode(b []byte) []byte {
 	return b
 }
 
+// encodedSizeHint is about what encode appends, so it allocates once.
+func (r *Response) encodedSizeHint() int {
+	n := 16 + len(r.Body)
+	for k, vs := range r.Header {
+		n += len(k) + 2
+		for _, v := range vs {
+			n += len(v) + 2
+		}
+	}
+	return n
+}
+
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)

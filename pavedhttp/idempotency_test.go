@@ -21,6 +21,7 @@ import (
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/idempotency"
 	"github.com/paved-go/paved/pavedhttp"
+	"github.com/paved-go/paved/telemetry/telemetrytest"
 )
 
 // orders is a handler whose side effect is counted per key: it creates an
@@ -402,4 +403,31 @@ func observeInfo(info *paved.CallInfo) paved.Middleware {
 			return next(ctx)
 		}
 	})
+}
+
+// Replays and conflicts are reported as events; the key's value never
+// appears in what telemetry records.
+func TestIdempotencyHandlerTelemetryKeepsKeySecret(t *testing.T) {
+	text, tel := telemetrytest.NewText()
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(started); <-release })
+		w.WriteHeader(http.StatusCreated)
+	})
+	h := pavedhttp.NewHandler(paved.New("server", paved.WithTelemetry(tel)), pavedhttp.NewIdempotencyHandler(idempotency.MustNew(), slow))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	const key = "secret-key-4f2a9c"
+	done := make(chan reply)
+	go func() { done <- post(t, srv.URL, key, "x") }()
+	<-started
+	require.Equal(t, http.StatusConflict, post(t, srv.URL, key, "x").status)
+	close(release)
+	<-done
+	require.Equal(t, "true", post(t, srv.URL, key, "x").header.Get("Idempotent-Replayed"))
+	out := text.String()
+	assert.Contains(t, out, "idempotent_replay")
+	assert.Contains(t, out, "idempotency_conflict")
+	assert.NotContains(t, out, key)
 }
