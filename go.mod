@@ -28,7 +28,6 @@ require google.golang.org/grpc v1.85.0
 
 require (
 	github.com/felixge/httpsnoop v1.1.0
-	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.13.0
 	go.yaml.in/yaml/v3 v3.0.5

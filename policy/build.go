@@ -265,8 +265,15 @@ func buildServer(s Server, prev *serverParts, o *options) (*serverParts, error) 
 			p.guard = prev.guard
 		} else {
 			store := o.store
-			if store == nil {
+			switch {
+			case store != nil:
+			case x.Store == "memory":
 				store = idempotency.NewMemoryStore(idempotency.WithMemoryClock(o.clock))
+			default:
+				if store, err = openStore(x.Store); err != nil {
+					o.logStoreError(err)
+					store = unopenedStore{err}
+				}
 			}
 			if p.guard, err = idempotency.New(idempotency.WithStore(store), idempotency.WithLease(x.Lease),
 				idempotency.WithRetention(x.Retention), idempotency.WithStoreTimeout(x.StoreTimeout),

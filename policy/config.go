@@ -102,7 +102,7 @@ type LoadShed struct {
 // YAML: server.idempotency.
 type Idempotency struct {
 	Enabled        bool
-	Store          string        // "memory" (default); other stores through WithIdempotencyStore
+	Store          string        // "memory" (default), or a redis:// or postgres:// URL (package policy/stores); WithIdempotencyStore overrides it
 	Lease          time.Duration // 1ms..24h, default 1m
 	Retention      time.Duration // Lease..8760h, default 24h
 	StoreTimeout   time.Duration // 1ms..1m, default 1s

@@ -193,8 +193,8 @@ func checkServer(s Server) []Problem {
 		}
 	}
 	if x := s.Idempotency; x.Enabled {
-		if x.Store != "memory" {
-			c.add("server.idempotency.store", `must be "memory"; shared stores (Redis, PostgreSQL) are given in code with policy.WithIdempotencyStore`, strconv.Quote(x.Store))
+		if !validStoreURL(x.Store) {
+			c.add("server.idempotency.store", `must be "memory" or a redis://, rediss://, postgres:// or postgresql:// URL (opened by package policy/stores)`, strconv.Quote(redactStore(x.Store)))
 		}
 		c.durRange("server.idempotency.lease", x.Lease, time.Millisecond, 24*time.Hour)
 		c.durRange("server.idempotency.retention", x.Retention, max(x.Lease, time.Millisecond), 8760*time.Hour)

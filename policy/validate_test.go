@@ -202,7 +202,8 @@ func TestAdmissionValidationErrors(t *testing.T) {
 		{"server: {load_shed: {codel_target: 200ms}}", "server.load_shed.codel_target: must be more than 0 and less than server.load_shed.codel_interval (100ms), got 200ms"},
 		{"server: {rate_limit: {max_keys: 0}}", "server.rate_limit.max_keys: must be 1..16777216, got 0"},
 		{"server: {rate_limit: {max_wait: 1s}}", "server.rate_limit.max_wait: must be 0s: a server answers a caller over its limit with 429 at once, got 1s"},
-		{"server: {idempotency: {store: 'redis://x'}}", `server.idempotency.store: must be "memory"; shared stores (Redis, PostgreSQL) are given in code with policy.WithIdempotencyStore, got "redis://x"`},
+		{"server: {idempotency: {store: 'mysql://u:secret@x/db'}}", `server.idempotency.store: must be "memory" or a redis://, rediss://, postgres:// or postgresql:// URL (opened by package policy/stores), got "mysql://u:[redacted]@x/db"`},
+		{"server: {idempotency: {store: 'redis:x'}}", `server.idempotency.store: must be "memory" or a redis://, rediss://, postgres:// or postgresql:// URL (opened by package policy/stores), got "redis:x"`},
 		{"server: {idempotency: {lease: 2m, retention: 1m}}", "server.idempotency.retention: must be 2m..8760h, got 1m"},
 	}
 	for _, c := range cases {

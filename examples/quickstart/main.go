@@ -12,6 +12,11 @@
 // refused at once without reaching the server. Last, a bulkhead: while a slow
 // call holds the only slot of a second pipeline's bulkhead, the next call
 // through it is refused at once.
+//
+// Rate limits are the next step (docs/ratelimit.md): ratelimit.New in this
+// pipeline, inside the retry, keeps the client within the server's quota and
+// slows down on the server's RateLimit field before a 429; ratelimit.PerKey
+// behind pavedhttp.NewHandler limits each caller of a server.
 package main
 
 import (
