@@ -11,7 +11,9 @@
 // retry it refuses leaves the last 503 as the answer, and the next call is
 // refused at once without reaching the server. Last, a bulkhead: while a slow
 // call holds the only slot of a second pipeline's bulkhead, the next call
-// through it is refused at once.
+// through it is refused at once. Then a POST without a key goes through a
+// transport that adds one (pavedhttp.WithIdempotencyKeys), and its 503 is
+// retried with the same key.
 //
 // Rate limits are the next step (docs/ratelimit.md): ratelimit.New in this
 // pipeline, inside the retry, keeps the client within the server's quota and
@@ -156,7 +158,10 @@ func run(out io.Writer) error {
 		_ = resp.Body.Close()
 		fmt.Fprintf(out, "  => %s after %d request(s) in %s\n", resp.Status, sent, time.Since(start).Round(10*time.Millisecond))
 	}
-	return bulkheadDemo(out, srv.URL, logger, slowArrived, slowRelease, &requests)
+	if err := bulkheadDemo(out, srv.URL, logger, slowArrived, slowRelease, &requests); err != nil {
+		return err
+	}
+	return keysDemo(out, logger)
 }
 
 // bulkheadDemo shows a bulkhead of one slot: a slow call holds it, and the

@@ -37,6 +37,8 @@ func TestQuickstartStory(t *testing.T) {
 		"call 11: GET /items/6 while call 10 runs\n  - bulkhead full: attempt 1 refused\n  => error after 0 request(s)",
 		"bulkhead: full",
 		"call 10  => 200 OK",
+		"call 12: POST /payments (no Idempotency-Key; the transport adds one)\n  - retry: attempt 2",
+		"=> 201 Created after 2 request(s), the same key on each: true",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
