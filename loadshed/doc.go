@@ -40,7 +40,9 @@
 //     grpc-retry-pushback-ms, which a paved client classifies as Overload.
 //
 // Events: shed (resilience.shed.reason: queue_full, queue_timeout, evicted)
-// and limit_changed, with the resilience.concurrency.* gauges.
+// and limit_changed. From its first request through a pipeline, the
+// Shedder is read by that pipeline's resilience.concurrency.limit and
+// .inflight gauges (policy "loadshed") whenever metrics are collected.
 //
 // # Client-side adaptive throttling
 //

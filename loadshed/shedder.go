@@ -32,6 +32,9 @@ type Shedder struct {
 	clk    clock.Clock
 	origin time.Time
 	shed   error // the refusal, with cfg.retryAfter: one value for every shed request
+	// observed is set by the first request, which makes its pipeline's
+	// resilience.concurrency.* gauges read this Shedder at collection.
+	observed atomic.Bool
 
 	// nwait counts the requests queued or about to queue. It is raised
 	// under mu before a queuing request's last TryAcquire and read after
@@ -106,6 +109,11 @@ func (s *Shedder) Wrap(next paved.Op) paved.Op {
 }
 
 func (s *Shedder) run(ctx context.Context, next paved.Op) error {
+	if !s.observed.Load() && s.observed.CompareAndSwap(false, true) {
+		if c := paved.CallFrom(ctx); c != nil {
+			telemetry.ObserveConcurrency(c.Telemetry(), c.Pipeline(), "loadshed", s)
+		}
+	}
 	// Below the share of the lowest rank, every request is admitted as it
 	// comes, without looking at its rank.
 	if s.nwait.Load() == 0 && float64(s.lim.Inflight()) < minShare*float64(s.lim.Limit()) {
@@ -361,9 +369,6 @@ func (s *Shedder) refuse(ctx context.Context, why string) error {
 func (s *Shedder) limitChanged(ctx context.Context, lim int) {
 	paved.Emit(ctx, telemetry.Event{Name: telemetry.EventLimitChanged, Policy: "loadshed",
 		Attrs: []attribute.KeyValue{attribute.Int(attrLimit, lim), attribute.String(attrAlgorithm, s.cfg.alg.String())}})
-	if c := paved.CallFrom(ctx); c != nil {
-		c.Telemetry().RecordConcurrency(ctx, c.Pipeline(), "loadshed", int64(lim), int64(s.lim.Inflight()))
-	}
 }
 
 // Attribute keys of loadshed's events.
