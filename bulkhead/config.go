@@ -32,17 +32,8 @@ const (
 	AIMD
 )
 
-func (a Algorithm) String() string {
-	switch a {
-	case Gradient2:
-		return "gradient2"
-	case Vegas:
-		return "vegas"
-	case AIMD:
-		return "aimd"
-	}
-	return fmt.Sprintf("Algorithm(%d)", int8(a))
-}
+// String is the algorithm's name in telemetry: "gradient2", "vegas", "aimd".
+func (a Algorithm) String() string { return limit.Kind(a).String() }
 
 // Option configures a Bulkhead.
 type Option func(*config)
@@ -168,17 +159,6 @@ func (c *config) limiterConfig() (limit.Algorithm, limit.Config, error) {
 		}
 		lc.Window = limit.Window{Min: c.window, Max: c.window, MinSamples: c.minSamples, MinRTT: limit.DefaultWindow.MinRTT}
 	}
-	var (
-		alg limit.Algorithm
-		err error
-	)
-	switch c.alg {
-	case Gradient2:
-		alg, err = limit.NewGradient2(limit.DefaultGradient2)
-	case Vegas:
-		alg, err = limit.NewVegas(limit.DefaultVegas)
-	case AIMD:
-		alg, err = limit.NewAIMD(limit.DefaultAIMD)
-	}
+	alg, err := limit.NewAlgorithm(limit.Kind(c.alg), limit.DefaultGradient2)
 	return alg, lc, err
 }

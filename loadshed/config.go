@@ -41,17 +41,8 @@ const (
 	AIMD
 )
 
-func (a Algorithm) String() string {
-	switch a {
-	case Gradient2:
-		return "gradient2"
-	case Vegas:
-		return "vegas"
-	case AIMD:
-		return "aimd"
-	}
-	return fmt.Sprintf("Algorithm(%d)", int8(a))
-}
+// String is the algorithm's name in telemetry: "gradient2", "vegas", "aimd".
+func (a Algorithm) String() string { return limit.Kind(a).String() }
 
 // Option configures a Shedder (New).
 type Option func(*config)
@@ -199,18 +190,7 @@ func (c *config) limiter() (*limit.Limiter, error) {
 		}
 		lc.Window = limit.Window{Min: c.window, Max: c.window, MinSamples: c.minSamples, MinRTT: limit.DefaultWindow.MinRTT}
 	}
-	var (
-		alg limit.Algorithm
-		err error
-	)
-	switch c.alg {
-	case Gradient2:
-		alg, err = limit.NewGradient2(serverGradient2)
-	case Vegas:
-		alg, err = limit.NewVegas(limit.DefaultVegas)
-	case AIMD:
-		alg, err = limit.NewAIMD(limit.DefaultAIMD)
-	}
+	alg, err := limit.NewAlgorithm(limit.Kind(c.alg), serverGradient2)
 	if err != nil {
 		return nil, err
 	}
