@@ -58,24 +58,25 @@ func (c *codel) congestedWait() time.Duration {
 }
 
 // congested reports whether level l's queue is congested at now: it has not
-// been empty for longer than its allowance.
+// been empty for longer than the interval.
 func (c *codel) congested(l int8, now time.Duration) bool {
 	v := &c.lv[l]
-	return v.n > 0 && now-v.lastEmpty > c.allowance(v, now)
+	return v.n > 0 && now-v.lastEmpty > c.interval
 }
 
-// allowance is how long a level's queue may stand before it is congested:
-// the interval, or only the target if it was congested within the last
-// interval. This is CoDel's memory (RFC 8289, 5.5, where a queue that turns
-// bad again soon after leaving the dropping state resumes dropping at once):
-// a level emptied for a moment under a standing overload — its one waiter
-// served at once, while LIFO serves the newest — would otherwise get a whole
-// interval of FIFO service again, in which its requests wait up to 100 ms.
-func (c *codel) allowance(v *codelLevel, now time.Duration) time.Duration {
-	if v.congestedAt != 0 && now-v.congestedAt <= c.interval {
-		return c.target
-	}
-	return c.interval
+// lifo reports whether level l's waiters are served newest first at now:
+// while it is congested, and for an interval after it last was. The
+// memory is CoDel's (RFC 8289, 5.5, where a queue that turns bad again soon
+// after leaving the dropping state resumes dropping at once), applied to
+// the order only: a level emptied for a moment under a standing overload —
+// its one waiter served at once, as LIFO serves the newest — would
+// otherwise be served FIFO again, its oldest first, requests that have
+// waited up to the interval, which is the tail latency of everything
+// admitted. Its waits stay those of CoDel, so an important request that
+// queues again after a brief congestion is not shed after the target.
+func (c *codel) lifo(l int8, now time.Duration) bool {
+	v := &c.lv[l]
+	return c.congested(l, now) || v.congestedAt != 0 && now-v.congestedAt <= c.interval
 }
 
 // observe records, at now, that each level with waiters is congested or
@@ -99,17 +100,16 @@ func (c *codel) maxWait(l int8, now time.Duration) time.Duration {
 
 // nextCheck is the soonest time a waiter may have to be shed, oldest being
 // when each level's oldest waiter was queued: for each level with waiters,
-// its allowance runs out, or it turns congested and its oldest has waited
+// its interval runs out, or it turns congested and its oldest has waited
 // past the congested wait, whichever is sooner. Since oldest >= lastEmpty,
-// that is max(lastEmpty+allowance, oldest+congestedWait).
-func (c *codel) nextCheck(oldest [levels]time.Duration, now time.Duration) time.Duration {
+// that is max(lastEmpty+interval, oldest+congestedWait).
+func (c *codel) nextCheck(oldest [levels]time.Duration) time.Duration {
 	next := time.Duration(-1)
 	for l := range c.lv {
 		if c.lv[l].n == 0 {
 			continue
 		}
-		v := &c.lv[l]
-		at := max(v.lastEmpty+c.allowance(v, now), oldest[l]+c.congestedWait())
+		at := max(c.lv[l].lastEmpty+c.interval, oldest[l]+c.congestedWait())
 		if next < 0 || at < next {
 			next = at
 		}

@@ -103,8 +103,9 @@ func (q *queue) remove(w *waiter) {
 }
 
 // best is the waiter to serve next: the highest rank; within it the newest
-// while its criticality's queue is congested (LIFO: it is the one whose
-// caller is most likely still waiting), else the oldest (FIFO).
+// while its criticality's queue is congested or was lately (LIFO: it is the
+// one whose caller is most likely still waiting; codel.lifo), else the
+// oldest (FIFO).
 func (q queue) best(c *codel, now time.Duration) *waiter {
 	var b *waiter
 	lifo := false
@@ -112,7 +113,7 @@ func (q queue) best(c *codel, now time.Duration) *waiter {
 		switch {
 		case b == nil, w.rank > b.rank:
 			b = w
-			lifo = c.congested(b.rank/2, now)
+			lifo = c.lifo(b.rank/2, now)
 		case w.rank == b.rank && (lifo && w.enq > b.enq || !lifo && w.enq < b.enq):
 			b = w
 		}

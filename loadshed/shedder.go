@@ -342,7 +342,7 @@ func (s *Shedder) arm(now time.Duration) {
 	if len(s.q) == 0 {
 		return
 	}
-	at := s.codel.nextCheck(s.q.oldest(), now) + 1 // strictly past the limit
+	at := s.codel.nextCheck(s.q.oldest()) + 1 // strictly past the limit
 	if s.timerAt != 0 && s.timerAt <= at {
 		return
 	}

@@ -120,32 +120,45 @@ func TestCoDelCongestedWaitIsTheTargetAndLIFO(t *testing.T) {
 	require.NoError(t, hold.end(t)) // served after 5 ms: the server emptied its queue
 	waitFor(t, "y admitted", y.isRunning)
 
-	// The server emptied its queue, but the queue was congested a moment
-	// ago: one that stands again this soon is congested after the target,
-	// not after a whole interval (CoDel's memory, RFC 8289 5.5).
-	again := queued(t, s, p, "again", critical, "")
-	clk.Advance(5 * time.Millisecond)
-	assert.Equal(t, 1, s.Queued(), "5 ms is within the target")
-	clk.Advance(time.Nanosecond)
-	requireShed(t, again.wait(t))
-
-	// Served in good time, and an interval without congestion later, it is
-	// no longer congested: a new waiter may wait 100 ms.
-	w := queued(t, s, p, "w", critical, "")
+	// The server emptied its queue: it is no longer congested, so waiters
+	// may wait the interval again; but it was congested a moment ago, so
+	// they are still served newest first (CoDel's memory, RFC 8289 5.5,
+	// applied to the order), not the oldest, which may have waited longest.
+	first := queued(t, s, p, "first", critical, "")
+	clk.Advance(time.Millisecond)
+	second := queued(t, s, p, "second", critical, "")
+	clk.Advance(50 * time.Millisecond)
+	assert.Equal(t, 2, s.Queued(), "not congested: 51 ms is within the interval")
 	require.NoError(t, y.end(t))
-	waitFor(t, "w admitted", w.isRunning)
+	waitFor(t, "second admitted", second.isRunning)
+	assert.False(t, first.isRunning(), "LIFO for an interval after congestion")
+	require.NoError(t, second.end(t))
+	waitFor(t, "first admitted", first.isRunning) // late: congested again
+	w := queued(t, s, p, "w", critical, "")
+	require.NoError(t, first.end(t))
+	waitFor(t, "w admitted", w.isRunning) // in good time: not congested
+
+	// An interval without congestion later, the order is FIFO again.
 	clk.Advance(100*time.Millisecond + time.Nanosecond)
+	old2 := queued(t, s, p, "old2", critical, "")
+	clk.Advance(time.Millisecond)
 	z := queued(t, s, p, "z", critical, "")
-	clk.Advance(100 * time.Millisecond)
-	assert.Equal(t, 1, s.Queued())
+	clk.Advance(90 * time.Millisecond)
+	assert.Equal(t, 2, s.Queued())
 	require.NoError(t, w.end(t))
+	waitFor(t, "old2 admitted", old2.isRunning)
+	assert.False(t, z.isRunning(), "FIFO: the oldest first")
+	require.NoError(t, old2.end(t))
+	waitFor(t, "z admitted", z.isRunning)
 	require.NoError(t, z.end(t))
 
 	// z was served, but late: emptying the queue that way does not show the
 	// server keeps up, so the next waiter finds it congested.
 	hold = running(t, p, "hold3")
 	v := queued(t, s, p, "v", critical, "")
-	clk.Advance(5*time.Millisecond + time.Nanosecond)
+	// (Shed after the congested wait: the target, or three mean gaps
+	// between releases, which this test's long waits have made longer.)
+	clk.Advance(50 * time.Millisecond)
 	requireShed(t, v.wait(t))
 	require.NoError(t, hold.end(t))
 }
