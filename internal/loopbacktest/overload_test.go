@@ -43,6 +43,7 @@ type queueingHandler struct {
 	stop    chan struct{}
 	served  atomic.Int64 // requests that got a worker and finished
 	busy    atomic.Int64 // ns of worker time spent, to measure capacity
+	inside  atomic.Int64 // requests in the handler now, waiting or served
 }
 
 func newQueueingHandler() *queueingHandler {
@@ -52,6 +53,8 @@ func newQueueingHandler() *queueingHandler {
 // It answers with where the request's time went, for the test's breakdown:
 // X-Worker-Wait-Ns waiting for a worker, X-Handler-Ns in the handler.
 func (h *queueingHandler) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	h.inside.Add(1)
+	defer h.inside.Add(-1)
 	t0 := time.Now()
 	defer func() { w.Header().Set("X-Handler-Ns", strconv.FormatInt(int64(time.Since(t0)), 10)) }()
 	select {
