@@ -96,8 +96,12 @@ type trackedConn struct {
 	once sync.Once
 }
 
-// Close closes the connection and lets the Listener forget it.
+// Close closes the connection, then lets the Listener forget it: in that
+// order, so that a call a reset cannot find (two resets of one connection
+// at once) is on a connection already closed, and its answer reaches no
+// one.
 func (c *trackedConn) Close() error {
+	err := c.Conn.Close()
 	c.once.Do(func() {
 		c.l.mu.Lock()
 		if c.l.conns[c.key] == c {
@@ -105,5 +109,5 @@ func (c *trackedConn) Close() error {
 		}
 		c.l.mu.Unlock()
 	})
-	return c.Conn.Close()
+	return err
 }

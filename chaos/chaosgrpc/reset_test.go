@@ -3,6 +3,7 @@ package chaosgrpc_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -232,8 +233,9 @@ func TestServerResetSeedAndRate(t *testing.T) {
 }
 
 // Many callers at once over one channel: a reset fails every call on its
-// connection (not only the picked one), every call ends, and nothing is
-// left held once the server stops (goleak checks the goroutines).
+// connection (not only the picked one), every call ends, two resets of one
+// connection at once are both resets, and nothing is left held once the
+// server stops (goleak checks the goroutines).
 func TestServerResetConcurrent(t *testing.T) {
 	c := chaos.MustNew(chaosgrpc.Reset(), chaos.WithRate(0.2), chaos.WithSeed(3))
 	client, svc, _ := startReset(t, c)
@@ -249,6 +251,11 @@ func TestServerResetConcurrent(t *testing.T) {
 				case err == nil:
 					ok.Add(1)
 				case status.Code(err) == codes.Unavailable:
+					failed.Add(1)
+				case errors.Is(err, io.EOF):
+					// Another call's reset cut this one while its request
+					// was still being sent: grpc-go's unary path then returns
+					// SendMsg's bare io.EOF, not a status (grpc-go issue 7230).
 					failed.Add(1)
 				default:
 					t.Errorf("unexpected error: %v", err)
