@@ -22,16 +22,16 @@ type Role uint8
 // role is positional: outside the retry or hedge it is the total timeout,
 // inside it the per-attempt one.
 const (
-	RoleOther     Role = iota // not a step Check knows
-	RoleTimeout               // timeout.Timeout
-	RoleRetry                 // retry.Retry
-	RoleHedge                 // hedge.Hedge
-	RoleBreaker               // breaker.Breaker
-	RoleBulkhead              // a bulkhead or adaptive concurrency limit
-	RoleRateLimit             // a client rate limit
-	RoleThrottle              // client-side adaptive throttling (loadshed.Throttle), beside the breaker
-	RoleKeyedRateLimit        // a rate limit per key (ratelimit.Keyed, redisrate.Limiter)
-	RoleLoadShed              // server load shedding (loadshed.Shedder)
+	RoleOther          Role = iota // not a step Check knows
+	RoleTimeout                    // timeout.Timeout
+	RoleRetry                      // retry.Retry
+	RoleHedge                      // hedge.Hedge
+	RoleBreaker                    // breaker.Breaker
+	RoleBulkhead                   // a bulkhead or adaptive concurrency limit
+	RoleRateLimit                  // a client rate limit
+	RoleThrottle                   // client-side adaptive throttling (loadshed.Throttle), beside the breaker
+	RoleKeyedRateLimit             // a rate limit per key (ratelimit.Keyed, redisrate.Limiter)
+	RoleLoadShed                   // server load shedding (loadshed.Shedder)
 )
 
 var roleNames = [...]string{"middleware", "timeout", "retry", "hedge", "breaker", "bulkhead", "rate limit",
