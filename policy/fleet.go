@@ -26,11 +26,11 @@ type FleetPolicy interface {
 type FleetRateLimit struct {
 	Rate            float64 // calls a second
 	Burst           int
-	Name            string                          // the limit's name, in its keys and RateLimit fields
-	KeyPrefix       string                          // every key's prefix
+	Name            string                           // the limit's name, in its keys and RateLimit fields
+	KeyPrefix       string                           // every key's prefix
 	Key             func(ctx context.Context) string // each call's key; nil: the caller's key (paved.CallFrom(ctx).Key())
-	FailClosed      bool                            // refuse while the server cannot decide
-	Replicas        int                             // fail open: the local limit is Rate/Replicas
+	FailClosed      bool                             // refuse while the server cannot decide
+	Replicas        int                              // fail open: the local limit is Rate/Replicas
 	DecisionTimeout time.Duration
 	StoreRetry      time.Duration
 	MaxKeys         int // callers the local fallback keeps
