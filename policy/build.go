@@ -361,3 +361,10 @@ func buildServer(s Server, prev *serverParts, o *options) (*serverParts, error) 
 	p.chain = paved.Chain(ms...)
 	return p, nil
 }
+
+func (p *clientParts) chainFor(http bool) paved.Middleware {
+	if http {
+		return p.http
+	}
+	return p.chain
+}
