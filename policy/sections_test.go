@@ -21,11 +21,15 @@ func TestSectionsInheritance(t *testing.T) {
 		want any
 	}{
 		{"breaker per key", "defaults: {breaker: {per_key: operation}}\ndependencies: {d: {breaker: {max_keys: 10}}}",
-			func(d policy.Dependency) any { return []any{d.Breaker.PerKey, d.Breaker.MaxKeys, d.Breaker.IdleTimeout} },
+			func(d policy.Dependency) any {
+				return []any{d.Breaker.PerKey, d.Breaker.MaxKeys, d.Breaker.IdleTimeout}
+			},
 			[]any{"operation", 10, 10 * time.Minute}},
 		{"fallback off by default", "dependencies: {d: {}}", func(d policy.Dependency) any { return d.Fallback }, b.Fallback},
 		{"a fallback section turns it on", "dependencies: {d: {fallback: {stale: {max_age: 1m}}}}",
-			func(d policy.Dependency) any { return []any{d.Fallback.Enabled, d.Fallback.Stale.MaxAge, d.Fallback.Stale.MaxEntries, d.Fallback.Outcomes} },
+			func(d policy.Dependency) any {
+				return []any{d.Fallback.Enabled, d.Fallback.Stale.MaxAge, d.Fallback.Stale.MaxEntries, d.Fallback.Outcomes}
+			},
 			[]any{true, time.Minute, 1000, []string{"transient", "overload", "fault", "rejected"}}},
 		{"outcomes are a list, replaced whole", "defaults: {fallback: {outcomes: [fault]}}\ndependencies: {d: {fallback: {outcomes: [transient, rejected]}}}",
 			func(d policy.Dependency) any { return d.Fallback.Outcomes }, []string{"transient", "rejected"}},

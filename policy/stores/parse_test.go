@@ -20,7 +20,9 @@ func TestFleetStoreInheritance(t *testing.T) {
 		want any
 	}{
 		{"breaker store from defaults", "defaults: {breaker: {store: 'redis://r:6379/0'}}\ndependencies: {d: {breaker: {sync_period: 1s}}}",
-			func(d policy.Dependency) any { return []any{d.Breaker.Store, d.Breaker.KeyPrefix, d.Breaker.SyncPeriod} },
+			func(d policy.Dependency) any {
+				return []any{d.Breaker.Store, d.Breaker.KeyPrefix, d.Breaker.SyncPeriod}
+			},
 			[]any{"redis://r:6379/0", "paved:breaker:", time.Second}},
 		{"no store: memory", "dependencies: {d: {rate_limit: {rate: 5}}}",
 			func(d policy.Dependency) any { return []any{d.Limit.Store, d.Limit.MaxWait, d.Limit.ServerFeedback} },
