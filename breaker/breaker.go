@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/telemetry"
 	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/attribute"
@@ -44,6 +45,7 @@ type Breaker struct {
 	// a wall-clock step (NTP, a VM resumed) neither stretches nor cuts an
 	// open period. UnixNano would drop the monotonic reading.
 	origin    time.Time
+	realClock bool // cfg.clk is clock.Real(): now need not call through the interface
 	openUntil atomic.Int64              // since origin; 0: no open period of ours is running
 	refused   atomic.Pointer[openError] // the refusal of the latest open period (refusal)
 	// late is a state gobreaker went to while our open period still ran
@@ -89,6 +91,7 @@ func newBreaker(name string, cfg config) *Breaker {
 		attrs:  []attribute.KeyValue{attribute.String(telemetry.AttrBreaker, name)},
 		origin: cfg.clk.Now(),
 	}
+	b.realClock = cfg.clk == clock.Real()
 	seed := cfg.seed
 	if !cfg.seeded {
 		seed = rand.Uint64()
@@ -108,7 +111,12 @@ func MustNew(name string, opts ...Option) *Breaker {
 }
 
 // now is the time on the breaker's clock, as a duration since its origin.
-func (b *Breaker) now() int64 { return int64(b.cfg.clk.Since(b.origin)) }
+func (b *Breaker) now() int64 {
+	if b.realClock {
+		return int64(time.Since(b.origin))
+	}
+	return int64(b.cfg.clk.Since(b.origin))
+}
 
 // Name returns the breaker's name.
 func (b *Breaker) Name() string { return b.name }
@@ -333,7 +341,7 @@ func (b *Breaker) refuse(ctx context.Context, err error, after time.Duration) er
 	if b.pending.Load() {
 		b.flush(ctx)
 	}
-	paved.Emit(ctx, telemetry.Event{Name: telemetry.EventBreakerRejected, Policy: "breaker", Delay: after, Err: err, Attrs: b.attrs})
+	paved.Emit(ctx, b.rejected(err, after))
 	return err
 }
 
