@@ -45,7 +45,7 @@ type Breaker struct {
 	// a wall-clock step (NTP, a VM resumed) neither stretches nor cuts an
 	// open period. UnixNano would drop the monotonic reading.
 	origin    time.Time
-	realClock bool // cfg.clk is clock.Real(): now need not call through the interface
+	realClock bool                      // cfg.clk is clock.Real(): now need not call through the interface
 	openUntil atomic.Int64              // since origin; 0: no open period of ours is running
 	refused   atomic.Pointer[openError] // the refusal of the latest open period (refusal)
 	// late is a state gobreaker went to while our open period still ran
