@@ -227,11 +227,14 @@ func (c *Call) DownstreamGaveUp() bool { return c.flags.Load()&flagGaveUpBelow !
 
 // noteGaveUp marks the call that ctx belongs to, the one a call of p's with
 // info was made within, when err says that call gave up. Only on the error
-// path: a context lookup.
+// path: a context lookup. A nil info is the one ctx carries.
 func (p *Pipeline) noteGaveUp(ctx context.Context, info *CallInfo, err error) {
 	parent := CallFrom(ctx)
 	if parent == nil || parent.flags.Load()&flagGaveUpBelow != 0 {
 		return
+	}
+	if info == nil {
+		info = callInfo(ctx)
 	}
 	gaveUp := classify(p, info, err) == OutcomeRejected
 	if !gaveUp {

@@ -30,8 +30,7 @@ type EarlyRefuser interface {
 // EarlyCall is a call that its pipeline has not built yet, as an
 // EarlyRefuser sees it. Its zero value is not usable.
 type EarlyCall struct {
-	p    *Pipeline
-	info *CallInfo
+	p *Pipeline
 }
 
 // Pipeline returns the name of the pipeline the call runs in, as
@@ -50,7 +49,8 @@ func (c EarlyCall) Recording(ctx context.Context) bool {
 	return c.p.rec.MetricsOn() || trace.SpanFromContext(ctx).IsRecording()
 }
 
-// Emit reports ev as Emit would from the call's first attempt.
+// Emit reports ev as Emit would from the call's first attempt. ctx is the
+// context RefuseEarly was given, which carries the call's CallInfo.
 func (c EarlyCall) Emit(ctx context.Context, ev telemetry.Event) {
 	if !c.Recording(ctx) {
 		return // what the recorder would find, without copying ev down to it
@@ -58,5 +58,5 @@ func (c EarlyCall) Emit(ctx context.Context, ev telemetry.Event) {
 	if ev.Attempt == 0 {
 		ev.Attempt = 1
 	}
-	c.p.rec.Emit(ctx, c.info.Operation, ev)
+	c.p.rec.Emit(ctx, callInfo(ctx).Operation, ev)
 }

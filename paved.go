@@ -127,17 +127,17 @@ func (p *Pipeline) terminal(ctx context.Context) error {
 // CallInfo in ctx (WithCallInfo). A panic in op reaches the caller unchanged,
 // after every middleware has released what it holds.
 func (p *Pipeline) Run(ctx context.Context, op Op) error {
-	info := callInfo(ctx)
 	enabled, _ := p.rec.Enabled()
 	if p.early != nil && !enabled {
 		// Nobody records this call: an outermost policy that refuses it at
-		// once does so before the Call is built (EarlyRefuser).
-		if err := p.early.RefuseEarly(ctx, EarlyCall{p: p, info: info}); err != nil {
-			p.noteGaveUp(ctx, info, err)
+		// once does so before the Call is built (EarlyRefuser). Its
+		// CallInfo is looked up only if needed.
+		if err := p.early.RefuseEarly(ctx, EarlyCall{p: p}); err != nil {
+			p.noteGaveUp(ctx, nil, err)
 			return err
 		}
 	}
-	c, err := p.execute(ctx, info, op, enabled)
+	c, err := p.execute(ctx, callInfo(ctx), op, enabled)
 	if c.flags.Load()&flagFreeable != 0 {
 		if a := c.Final(); a != nil {
 			a.Discard() // nobody takes the result of a plain Run: free it

@@ -17,23 +17,15 @@ var _ paved.EarlyRefuser = (*Breaker)(nil)
 // learns its pipeline, and reporting queued state changes. See
 // paved.EarlyRefuser.
 func (b *Breaker) RefuseEarly(ctx context.Context, call paved.EarlyCall) error {
-	if b.pipeline.Load() == nil || b.pending.Load() {
+	m, u := b.mode.Load(), b.openUntil.Load()
+	if m == modeAuto && u == 0 {
+		return nil // closed: the clock is not read
+	}
+	if m == modeForcedClosed || b.pipeline.Load() == nil || b.pending.Load() {
 		return nil
 	}
-	var (
-		err   error
-		after time.Duration
-	)
-	switch b.mode.Load() {
-	case modeForcedClosed:
-		return nil
-	case modeForcedOpen:
-		err = errForcedOpen
-	default:
-		u := b.openUntil.Load()
-		if u == 0 {
-			return nil // closed: the clock is not read
-		}
+	err, after := errForcedOpen, time.Duration(0)
+	if m != modeForcedOpen {
 		now := b.now()
 		if now >= u {
 			return nil // the period is over: the ordinary path ends it
@@ -41,9 +33,15 @@ func (b *Breaker) RefuseEarly(ctx context.Context, call paved.EarlyCall) error {
 		err, after = b.refusal(u), time.Duration(u-now)
 	}
 	if call.Recording(ctx) {
-		call.Emit(ctx, b.rejected(err, after))
+		b.emitRejected(ctx, call, err, after)
 	}
 	return err
+}
+
+// emitRejected is RefuseEarly's report, apart so that RefuseEarly's frame
+// holds no event.
+func (b *Breaker) emitRejected(ctx context.Context, call paved.EarlyCall, err error, after time.Duration) {
+	call.Emit(ctx, b.rejected(err, after))
 }
 
 // rejected is the event of a refusal err whose hint is after.
