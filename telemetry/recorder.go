@@ -25,14 +25,19 @@ type Recorder struct {
 	// once so recording a measurement does not allocate.
 	ops     sync.Map // operation -> *opCache
 	opsSize atomic.Int32
+	// last is the operation cache used last: most pipelines call one
+	// operation, or one at a time, and comparing a string is cheaper than
+	// hashing it for ops.
+	last atomic.Pointer[opCache]
 }
 
 // opCache is what recording one operation's calls needs, built once: the
 // record options of its measurements per outcome, and the options its call
 // spans start with.
 type opCache struct {
-	outcome [len(OutcomeNames)][]metric.RecordOption
-	start   []trace.SpanStartOption
+	operation string
+	outcome   [len(OutcomeNames)][]metric.RecordOption
+	start     []trace.SpanStartOption
 }
 
 // maxCachedOperations bounds the per-operation cache: past it, a new
@@ -46,29 +51,36 @@ func (t *Telemetry) Recorder(pipeline string) *Recorder {
 	return &Recorder{t: t, pipeline: pipeline, attr: attribute.String(AttrPipeline, pipeline)}
 }
 
-// opts returns the record options of operation's measurements with outcome.
-func (r *Recorder) opts(operation string, outcome int) []metric.RecordOption {
-	return r.cache(operation).outcome[outcome]
-}
-
 // cache returns operation's opCache.
 func (r *Recorder) cache(operation string) *opCache {
-	if v, ok := r.ops.Load(operation); ok {
-		return v.(*opCache)
+	if o := r.last.Load(); o != nil && o.operation == operation {
+		return o
 	}
-	o := r.buildCache(operation)
-	if r.opsSize.Load() < maxCachedOperations {
+	return r.lookup(operation)
+}
+
+// lookup is cache's slow path: the operation is not the last one used.
+func (r *Recorder) lookup(operation string) *opCache {
+	var o *opCache
+	if v, ok := r.ops.Load(operation); ok {
+		o = v.(*opCache)
+	} else {
+		o = r.buildCache(operation)
+		if r.opsSize.Load() >= maxCachedOperations {
+			return o // not kept: neither in ops nor as last
+		}
 		if v, loaded := r.ops.LoadOrStore(operation, o); loaded {
 			o = v.(*opCache)
 		} else {
 			r.opsSize.Add(1)
 		}
 	}
+	r.last.Store(o)
 	return o
 }
 
 func (r *Recorder) buildCache(operation string) *opCache {
-	o := &opCache{}
+	o := &opCache{operation: operation}
 	for i, name := range OutcomeNames {
 		kv := []attribute.KeyValue{r.attr, attribute.String(AttrOutcome, name)}
 		if operation != "" {
@@ -76,6 +88,8 @@ func (r *Recorder) buildCache(operation string) *opCache {
 		}
 		o.outcome[i] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
 	}
+	// WithSpanKind though internal is what the SDK records a span without
+	// one as: a sampler is given the kind asked for, and would see none.
 	o.start = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(r.callAttrs(operation, 0)...)}
 	return o
 }
@@ -114,10 +128,10 @@ func (r *Recorder) MetricsOn() bool {
 
 // CallSpan is a call in progress, returned by StartCall and passed to EndCall.
 type CallSpan struct {
-	span      trace.Span
-	start     time.Time
-	inst      *instruments
-	operation string
+	span  trace.Span
+	start time.Time
+	inst  *instruments
+	op    *opCache
 }
 
 // StartCall starts the span of one logical call and its timing. The returned
@@ -125,19 +139,36 @@ type CallSpan struct {
 // resilience.caller_attempt: the server is serving its caller's resend.
 func (r *Recorder) StartCall(ctx context.Context, operation string, callerAttempt int) (context.Context, CallSpan) {
 	s := r.t.current()
-	cs := CallSpan{inst: s.inst, operation: operation}
-	if s.inst != nil {
-		cs.start = time.Now()
+	cs := CallSpan{inst: s.inst}
+	if s.inst == nil && s.tracer == nil {
+		return ctx, cs
 	}
-	if s.tracer != nil {
-		if callerAttempt > 1 { // a resend: attributes of its own
-			ctx, cs.span = s.tracer.Start(ctx, r.pipeline, trace.WithSpanKind(trace.SpanKindInternal),
-				trace.WithAttributes(r.callAttrs(operation, callerAttempt)...))
-		} else {
-			ctx, cs.span = s.tracer.Start(ctx, r.pipeline, r.cache(operation).start...)
-		}
+	cs.op = r.cache(operation)
+	if s.tracer == nil {
+		cs.start = time.Now()
+		return ctx, cs
+	}
+	if callerAttempt > 1 { // a resend: attributes of its own
+		ctx, cs.span = s.tracer.Start(ctx, r.pipeline, trace.WithSpanKind(trace.SpanKindInternal),
+			trace.WithAttributes(r.callAttrs(operation, callerAttempt)...))
+	} else {
+		ctx, cs.span = s.tracer.Start(ctx, r.pipeline, cs.op.start...)
+	}
+	if s.inst != nil {
+		cs.start = spanStart(cs.span)
 	}
 	return ctx, cs
+}
+
+// spanStart returns the time span started, which the SDK's spans tell,
+// saving a second reading of the clock; for others, now.
+func spanStart(span trace.Span) time.Time {
+	if ro, ok := span.(interface{ StartTime() time.Time }); ok {
+		if t := ro.StartTime(); !t.IsZero() {
+			return t
+		}
+	}
+	return time.Now()
 }
 
 // EndCall ends a call: outcome indexes OutcomeNames, attempts is how many
@@ -145,19 +176,48 @@ func (r *Recorder) StartCall(ctx context.Context, operation string, callerAttemp
 func (r *Recorder) EndCall(ctx context.Context, cs CallSpan, outcome, attempts int, err error) {
 	outcome = clampOutcome(outcome)
 	if cs.inst != nil {
-		cs.inst.callDuration.Record(ctx, time.Since(cs.start).Seconds(), r.opts(cs.operation, outcome)...)
+		cs.inst.callDuration.Record(ctx, time.Since(cs.start).Seconds(), cs.op.outcome[outcome]...)
 	}
 	if cs.span == nil {
 		return
 	}
-	cs.span.SetAttributes(attribute.String(AttrOutcome, OutcomeNames[outcome]), attribute.Int(AttrAttempts, attempts))
+	attrs := endAttrs(outcome, attempts)
 	if err != nil {
-		cs.span.SetAttributes(attribute.String(AttrErrorType, ErrorType(err)))
 		// The type, never the message: a *url.Error's message holds the URL
 		// and its query, where tokens often live.
-		cs.span.SetStatus(codes.Error, ErrorType(err))
+		et := ErrorType(err)
+		attrs = append(attrs[:len(attrs):len(attrs)], attribute.String(AttrErrorType, et))
+		cs.span.SetAttributes(attrs...)
+		cs.span.SetStatus(codes.Error, et)
+	} else {
+		cs.span.SetAttributes(attrs...)
 	}
 	cs.span.End()
+}
+
+// maxEndAttrs is how many attempts precomputedEndAttrs covers: the most a
+// retry policy allows (10), with room for hedges.
+const maxEndAttrs = 16
+
+// precomputedEndAttrs are the attributes a call span ends with, per outcome
+// and number of attempts, built once: read only, so passing one to
+// SetAttributes allocates nothing.
+var precomputedEndAttrs = func() (t [len(OutcomeNames)][maxEndAttrs + 1][]attribute.KeyValue) {
+	for o, name := range OutcomeNames {
+		for n := range t[o] {
+			t[o][n] = []attribute.KeyValue{attribute.String(AttrOutcome, name), attribute.Int(AttrAttempts, n)}
+		}
+	}
+	return t
+}()
+
+// endAttrs returns the attributes of a call span that ended with outcome
+// after attempts attempts. The caller must not modify the slice.
+func endAttrs(outcome, attempts int) []attribute.KeyValue {
+	if attempts >= 0 && attempts <= maxEndAttrs {
+		return precomputedEndAttrs[outcome][attempts]
+	}
+	return []attribute.KeyValue{attribute.String(AttrOutcome, OutcomeNames[outcome]), attribute.Int(AttrAttempts, attempts)}
 }
 
 // EndCallPanic ends a call whose op panicked. The panic goes on to the caller.
@@ -175,7 +235,7 @@ func (r *Recorder) EndCallPanic(cs CallSpan) {
 func (r *Recorder) RecordAttempt(ctx context.Context, operation string, start time.Time, outcome int) {
 	outcome = clampOutcome(outcome)
 	if s := r.t.current(); s.inst != nil {
-		s.inst.attemptDuration.Record(ctx, time.Since(start).Seconds(), r.opts(operation, outcome)...)
+		s.inst.attemptDuration.Record(ctx, time.Since(start).Seconds(), r.cache(operation).outcome[outcome]...)
 	}
 }
 

@@ -1,0 +1,195 @@
+package telemetry_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/paved-go/paved/telemetry"
+)
+
+type recorderSDK struct {
+	spans  *tracetest.InMemoryExporter
+	reader *sdkmetric.ManualReader
+	tel    *telemetry.Telemetry
+}
+
+// newRecorderSDK is the SDK with in-memory exporters; wrapTP, when set,
+// wraps its TracerProvider.
+func newRecorderSDK(t *testing.T, wrapTP func(trace.TracerProvider) trace.TracerProvider) *recorderSDK {
+	s := &recorderSDK{spans: tracetest.NewInMemoryExporter(), reader: sdkmetric.NewManualReader()}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(s.spans))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(s.reader))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) })
+	var p trace.TracerProvider = tp
+	if wrapTP != nil {
+		p = wrapTP(tp)
+	}
+	s.tel = telemetry.New(telemetry.WithTracerProvider(p), telemetry.WithMeterProvider(mp))
+	return s
+}
+
+// histograms returns, per "operation/outcome", the count and sum of the
+// named histogram's points.
+func (s *recorderSDK) histograms(t *testing.T, name string) map[string][2]float64 {
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, s.reader.Collect(context.Background(), &rm))
+	got := map[string][2]float64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != name {
+				continue
+			}
+			for _, dp := range m.Data.(metricdata.Histogram[float64]).DataPoints {
+				op, _ := dp.Attributes.Value(telemetry.AttrOperation)
+				o, _ := dp.Attributes.Value(telemetry.AttrOutcome)
+				p, _ := dp.Attributes.Value(telemetry.AttrPipeline)
+				assert.Equal(t, "payments", p.AsString())
+				got[op.AsString()+"/"+o.AsString()] = [2]float64{float64(dp.Count), dp.Sum}
+			}
+		}
+	}
+	return got
+}
+
+func spanAttrs(kvs []attribute.KeyValue) map[string]string {
+	m := map[string]string{}
+	for _, kv := range kvs {
+		m[string(kv.Key)] = kv.Value.String()
+	}
+	return m
+}
+
+// Calls of several operations, interleaved from many goroutines, are each
+// recorded with their own operation's attributes: the recorder's cache of
+// the operation used last never lends one operation's attributes to another.
+func TestRecorderInterleavedOperations(t *testing.T) {
+	s := newRecorderSDK(t, nil)
+	rec := s.tel.Recorder("payments")
+	ops := []string{"GET a", "GET b", "POST c"}
+	const goroutines, calls = 8, 200
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range calls {
+				op := ops[(g+i)%len(ops)]
+				outcome := (g + i) % 2 // success, transient
+				ctx, cs := rec.StartCall(context.Background(), op, 0)
+				rec.RecordAttempt(ctx, op, rec.Now(), outcome)
+				rec.EndCall(ctx, cs, outcome, 1, nil)
+			}
+		})
+	}
+	wg.Wait()
+
+	perOp := map[string]int{}
+	for _, sp := range s.spans.GetSpans() {
+		a := spanAttrs(sp.Attributes)
+		assert.Equal(t, "payments", a[telemetry.AttrPipeline])
+		perOp[a[telemetry.AttrOperation]+"/"+a[telemetry.AttrOutcome]]++
+	}
+	want := map[string]int{}
+	for g := range goroutines {
+		for i := range calls {
+			want[ops[(g+i)%len(ops)]+"/"+telemetry.OutcomeNames[(g+i)%2]]++
+		}
+	}
+	assert.Equal(t, want, perOp)
+	for _, name := range []string{telemetry.MetricCallDuration, telemetry.MetricAttemptDuration} {
+		got := map[string]int{}
+		for k, v := range s.histograms(t, name) {
+			got[k] = int(v[0])
+		}
+		assert.Equal(t, want, got, name)
+	}
+}
+
+// A call span ends with its outcome and attempt count however many attempts
+// it made, and with error.type (and the error status) only when it failed:
+// the attributes one call ends with never leak into the next.
+func TestRecorderEndAttributes(t *testing.T) {
+	s := newRecorderSDK(t, nil)
+	rec := s.tel.Recorder("payments")
+	end := func(outcome, attempts int, err error) sdktrace.ReadOnlySpan {
+		s.spans.Reset()
+		ctx, cs := rec.StartCall(context.Background(), "GET a", 0)
+		rec.EndCall(ctx, cs, outcome, attempts, err)
+		spans := s.spans.GetSpans().Snapshots()
+		require.Len(t, spans, 1)
+		return spans[0]
+	}
+	for _, attempts := range []int{0, 1, 3, 16, 17, 100} {
+		t.Run(fmt.Sprint(attempts), func(t *testing.T) {
+			sp := end(1, attempts, errors.New("x"))
+			assert.Equal(t, map[string]string{
+				telemetry.AttrPipeline: "payments", telemetry.AttrOperation: "GET a",
+				telemetry.AttrOutcome: "transient", telemetry.AttrAttempts: fmt.Sprint(attempts),
+				telemetry.AttrErrorType: "*errors.errorString",
+			}, spanAttrs(sp.Attributes()))
+			assert.Equal(t, sdktrace.Status{Code: codes.Error, Description: "*errors.errorString"}, sp.Status())
+			assert.Equal(t, trace.SpanKindInternal, sp.SpanKind())
+
+			sp = end(1, attempts, nil)
+			assert.Equal(t, map[string]string{
+				telemetry.AttrPipeline: "payments", telemetry.AttrOperation: "GET a",
+				telemetry.AttrOutcome: "transient", telemetry.AttrAttempts: fmt.Sprint(attempts),
+			}, spanAttrs(sp.Attributes()), "no error.type left from the failed call")
+			assert.Equal(t, codes.Unset, sp.Status().Code)
+		})
+	}
+}
+
+// The call duration is measured from the span's start, so it never exceeds
+// the span's own duration; with a tracer whose spans do not tell their start
+// it is measured from the clock, and still recorded.
+func TestRecorderCallDurationAndSpanStart(t *testing.T) {
+	for name, wrap := range map[string]func(trace.TracerProvider) trace.TracerProvider{
+		"sdk":     nil,
+		"wrapped": func(tp trace.TracerProvider) trace.TracerProvider { return opaqueTP{tp} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newRecorderSDK(t, wrap)
+			rec := s.tel.Recorder("payments")
+			ctx, cs := rec.StartCall(context.Background(), "GET a", 0)
+			rec.EndCall(ctx, cs, 0, 1, nil)
+			spans := s.spans.GetSpans()
+			require.Len(t, spans, 1)
+			h := s.histograms(t, telemetry.MetricCallDuration)["GET a/success"]
+			assert.Equal(t, 1.0, h[0])
+			assert.Greater(t, h[1], 0.0)
+			if wrap == nil {
+				assert.LessOrEqual(t, h[1], spans[0].EndTime.Sub(spans[0].StartTime).Seconds())
+			}
+		})
+	}
+}
+
+// opaqueTP hands out spans that hide the SDK's methods, as a provider that
+// wraps the SDK's may.
+type opaqueTP struct{ trace.TracerProvider }
+
+func (p opaqueTP) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
+	return opaqueTracer{p.TracerProvider.Tracer(name, opts...)}
+}
+
+type opaqueTracer struct{ trace.Tracer }
+
+func (t opaqueTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	ctx, sp := t.Tracer.Start(ctx, name, opts...)
+	o := opaqueSpan{sp}
+	return trace.ContextWithSpan(ctx, o), o
+}
+
+type opaqueSpan struct{ trace.Span }
