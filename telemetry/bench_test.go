@@ -68,3 +68,16 @@ func BenchmarkCallSDKFloor(b *testing.B) {
 		span.End()
 	}
 }
+
+// BenchmarkEmit is what one policy decision costs a call with the SDK
+// installed: a retry's span event and resilience.events count.
+func BenchmarkEmit(b *testing.B) {
+	rec := sdkTelemetry(b).Recorder("payments")
+	ctx, cs := rec.StartCall(context.Background(), "GET example.com", 0)
+	defer rec.EndCall(ctx, cs, 0, 1, nil)
+	ev := telemetry.Event{Name: telemetry.EventRetry, Policy: "retry", Attempt: 1, Delay: 100 * time.Millisecond, Err: context.DeadlineExceeded}
+	b.ReportAllocs()
+	for b.Loop() {
+		rec.Emit(ctx, "GET example.com", ev)
+	}
+}

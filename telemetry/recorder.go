@@ -3,7 +3,7 @@ package telemetry
 import (
 	"context"
 	"errors"
-	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +38,26 @@ type opCache struct {
 	operation string
 	outcome   [len(OutcomeNames)][]metric.RecordOption
 	start     []trace.SpanStartOption
+	// events caches the add options of the operation's resilience.events
+	// series, so counting an event does not build (sort, hash) its
+	// attribute set each time.
+	events     sync.Map // eventKey -> []metric.AddOption
+	eventsSize atomic.Int32
 }
+
+// eventKey names one resilience.events series of an operation: the
+// attributes besides the pipeline and operation that the counter carries.
+type eventKey struct {
+	policy, name string
+	reason       string // resilience.retry.reason, when hasReason
+	hasReason    bool
+}
+
+// maxCachedEvents bounds an operation's cache of event series: policies
+// report a few kinds of event each, so more means names made per call, whose
+// attribute sets are then built per event (an allocation, never unbounded
+// memory).
+const maxCachedEvents = 256
 
 // maxCachedOperations bounds the per-operation cache: past it, a new
 // operation's attribute sets are built per measurement (an allocation, never
@@ -251,17 +270,23 @@ func (r *Recorder) Emit(ctx context.Context, operation string, ev Event) {
 	if s == nil {
 		s = r.t.current()
 	}
-	r.t.emit(ctx, s, r.attr, operation, ev)
+	var oc *opCache
+	if s.inst != nil {
+		oc = r.cache(operation)
+	}
+	r.t.emit(ctx, s, r.attr, operation, oc, ev)
 }
 
 // Emit reports ev outside any call, for the pipeline named pipeline: a policy
 // whose state changes in the background (a breaker opened by fleet-wide state)
 // has no call to report it with.
 func (t *Telemetry) Emit(ctx context.Context, pipeline string, ev Event) {
-	t.emit(ctx, t.current(), attribute.String(AttrPipeline, pipeline), "", ev)
+	t.emit(ctx, t.current(), attribute.String(AttrPipeline, pipeline), "", nil, ev)
 }
 
-func (t *Telemetry) emit(ctx context.Context, s *state, pipeline attribute.KeyValue, operation string, ev Event) {
+// emit reports ev; oc, when not nil, is the operation's cache, which holds
+// the counter's attribute sets.
+func (t *Telemetry) emit(ctx context.Context, s *state, pipeline attribute.KeyValue, operation string, oc *opCache, ev Event) {
 	span := trace.SpanFromContext(ctx)
 	recording := span.IsRecording()
 	logging := t.logger != nil && t.logger.Enabled(ctx, ev.level())
@@ -274,7 +299,7 @@ func (t *Telemetry) emit(ctx context.Context, s *state, pipeline attribute.KeyVa
 		attrs = append(attrs, attribute.String(AttrOperation, operation))
 	}
 	if s.inst != nil {
-		s.inst.events.Add(ctx, 1, metric.WithAttributes(countedAttrs(attrs, ev.Attrs)...))
+		s.inst.events.Add(ctx, 1, eventOptions(oc, attrs, &ev)...)
 	}
 	if ev.Attempt > 0 {
 		attrs = append(attrs, attribute.Int(AttrAttempt, ev.Attempt))
@@ -296,6 +321,35 @@ func (t *Telemetry) emit(ctx context.Context, s *state, pipeline attribute.KeyVa
 		}
 		t.logger.Log(ctx, ev.level(), "resilience "+ev.Name, la...)
 	}
+}
+
+// eventOptions returns the add options of ev's resilience.events count:
+// attrs (pipeline, policy, event, operation) and the event's counted
+// attributes, from oc's cache when oc is not nil.
+func eventOptions(oc *opCache, attrs []attribute.KeyValue, ev *Event) []metric.AddOption {
+	counted := countedAttrs(attrs, ev.Attrs)
+	if oc == nil {
+		return []metric.AddOption{metric.WithAttributes(counted...)}
+	}
+	key := eventKey{policy: ev.Policy, name: ev.Name}
+	if len(counted) > len(attrs) {
+		reason := counted[len(counted)-1].Value
+		if reason.Type() != attribute.STRING { // not worth a key of its own
+			return []metric.AddOption{metric.WithAttributes(counted...)}
+		}
+		key.reason, key.hasReason = reason.AsString(), true
+	}
+	if v, ok := oc.events.Load(key); ok {
+		return v.([]metric.AddOption)
+	}
+	opts := []metric.AddOption{metric.WithAttributes(counted...)}
+	if oc.eventsSize.Load() < maxCachedEvents {
+		if v, loaded := oc.events.LoadOrStore(key, opts); loaded {
+			return v.([]metric.AddOption)
+		}
+		oc.eventsSize.Add(1)
+	}
+	return opts
 }
 
 // countedAttrs adds to the counter's attributes the event attributes that
@@ -334,17 +388,20 @@ func (t *Telemetry) RecordBreakerState(ctx context.Context, pipeline, breaker st
 // It never includes the error's message, which may hold URLs, keys or
 // tokens.
 func ErrorType(err error) string {
-	var et interface{ ErrorType() string }
-	switch {
-	case errors.As(err, &et):
+	if err == nil {
+		return "<nil>"
+	}
+	if et, ok := asErrorTyper(err); ok {
 		return et.ErrorType()
+	}
+	switch {
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "deadline_exceeded"
 	}
 	for {
-		name := fmt.Sprintf("%T", err)
+		name := reflect.TypeOf(err).String() // what %T prints
 		if name != "*fmt.wrapError" && name != "*fmt.wrapErrors" {
 			return name
 		}
@@ -361,6 +418,46 @@ func ErrorType(err error) string {
 			return name
 		}
 		err = next
+	}
+}
+
+// errorTyper is an error that names its own error.type.
+type errorTyper interface{ ErrorType() string }
+
+// asErrorTyper is errors.As(err, &et) for an errorTyper et, step for step
+// (the error itself, its As method, then what it wraps, depth first), without
+// errors.As's reflection, which costs more than the rest of an event.
+func asErrorTyper(err error) (errorTyper, bool) {
+	for {
+		if et, ok := err.(errorTyper); ok {
+			return et, true
+		}
+		if x, ok := err.(interface{ As(any) bool }); ok {
+			// The unnamed type, as errors.As's caller declared it: an As
+			// method looks for *interface{ ErrorType() string }.
+			var et interface{ ErrorType() string }
+			if x.As(&et) {
+				return et, true
+			}
+		}
+		switch x := err.(type) {
+		case interface{ Unwrap() error }:
+			if err = x.Unwrap(); err == nil {
+				return nil, false
+			}
+		case interface{ Unwrap() []error }:
+			for _, err := range x.Unwrap() {
+				if err == nil {
+					continue
+				}
+				if et, ok := asErrorTyper(err); ok {
+					return et, true
+				}
+			}
+			return nil, false
+		default:
+			return nil, false
+		}
 	}
 }
 

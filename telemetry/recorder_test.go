@@ -193,3 +193,69 @@ func (t opaqueTracer) Start(ctx context.Context, name string, opts ...trace.Span
 }
 
 type opaqueSpan struct{ trace.Span }
+
+// Events counted within calls are each counted under their own series:
+// policy, event, the retry reason when there is one (a string or not), and
+// the operation; more kinds of event than the recorder caches are counted
+// all the same.
+func TestRecorderEventSeries(t *testing.T) {
+	s := newRecorderSDK(t, nil)
+	rec := s.tel.Recorder("payments")
+	reason := func(v attribute.Value) []attribute.KeyValue {
+		return []attribute.KeyValue{{Key: telemetry.AttrRetryReason, Value: v}}
+	}
+	emit := func(op string, ev telemetry.Event) {
+		ctx, cs := rec.StartCall(context.Background(), op, 0)
+		rec.Emit(ctx, op, ev)
+		rec.EndCall(ctx, cs, 0, 1, nil)
+	}
+	want := map[string]int64{}
+	for _, op := range []string{"GET a", "GET b", "GET a"} {
+		emit(op, telemetry.Event{Name: telemetry.EventRetriesExhausted, Policy: "retry", Attrs: reason(attribute.StringValue("budget"))})
+		emit(op, telemetry.Event{Name: telemetry.EventRetriesExhausted, Policy: "retry", Attrs: reason(attribute.StringValue("budget"))})
+		emit(op, telemetry.Event{Name: telemetry.EventRetriesExhausted, Policy: "retry", Attrs: reason(attribute.StringValue("max_attempts"))})
+		emit(op, telemetry.Event{Name: telemetry.EventRetriesExhausted, Policy: "retry", Attrs: reason(attribute.StringValue(""))})
+		emit(op, telemetry.Event{Name: telemetry.EventRetriesExhausted, Policy: "retry", Attrs: reason(attribute.IntValue(3))})
+		emit(op, telemetry.Event{Name: telemetry.EventRetriesExhausted, Policy: "retry"})
+		emit(op, telemetry.Event{Name: telemetry.EventRetry, Policy: "retry", Attempt: 1, Err: errors.New("x")})
+		emit(op, telemetry.Event{Name: telemetry.EventRetry, Policy: "hedge"})
+		want[op+"/retry/retries_exhausted/budget"] += 2
+		want[op+"/retry/retries_exhausted/max_attempts"]++
+		want[op+"/retry/retries_exhausted/"]++ // the empty reason
+		want[op+"/retry/retries_exhausted/3"]++
+		want[op+"/retry/retries_exhausted/-"]++ // no reason at all
+		want[op+"/retry/retry/-"]++
+		want[op+"/hedge/retry/-"]++
+	}
+	for i := range 300 { // more kinds of event than an operation caches
+		name := fmt.Sprint("custom_", i)
+		emit("GET c", telemetry.Event{Name: name, Policy: "mine"})
+		emit("GET c", telemetry.Event{Name: name, Policy: "mine"})
+		want["GET c/mine/"+name+"/-"] = 2
+	}
+
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, s.reader.Collect(context.Background(), &rm))
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != telemetry.MetricEvents {
+				continue
+			}
+			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				p, _ := dp.Attributes.Value(telemetry.AttrPipeline)
+				assert.Equal(t, "payments", p.AsString())
+				op, _ := dp.Attributes.Value(telemetry.AttrOperation)
+				pol, _ := dp.Attributes.Value(telemetry.AttrPolicy)
+				ev, _ := dp.Attributes.Value(telemetry.AttrEvent)
+				r, labels := "-", 4 // pipeline, operation, policy, event
+				if v, ok := dp.Attributes.Value(telemetry.AttrRetryReason); ok {
+					r, labels = v.String(), 5
+				}
+				assert.Equal(t, labels, dp.Attributes.Len(), "no other attribute becomes a label")
+				got[op.AsString()+"/"+pol.AsString()+"/"+ev.AsString()+"/"+r] += dp.Value
+			}
+		}
+	}
+	assert.Equal(t, want, got)
+}
