@@ -41,8 +41,18 @@ type opCache struct {
 	// events caches the add options of the operation's resilience.events
 	// series, so counting an event does not build (sort, hash) its
 	// attribute set each time.
-	events     sync.Map // eventKey -> []metric.AddOption
+	events     sync.Map // eventKey -> *eventSeries
 	eventsSize atomic.Int32
+	// lastEvent is the series counted last: an outage reports the same
+	// event call after call (breaker_rejected, retry), and comparing its key
+	// is cheaper than hashing it for events.
+	lastEvent atomic.Pointer[eventSeries]
+}
+
+// eventSeries is one cached resilience.events series.
+type eventSeries struct {
+	key  eventKey
+	opts []metric.AddOption
 }
 
 // eventKey names one resilience.events series of an operation: the
@@ -339,17 +349,25 @@ func eventOptions(oc *opCache, attrs []attribute.KeyValue, ev *Event) []metric.A
 		}
 		key.reason, key.hasReason = reason.AsString(), true
 	}
+	if l := oc.lastEvent.Load(); l != nil && l.key == key {
+		return l.opts
+	}
+	var es *eventSeries
 	if v, ok := oc.events.Load(key); ok {
-		return v.([]metric.AddOption)
-	}
-	opts := []metric.AddOption{metric.WithAttributes(counted...)}
-	if oc.eventsSize.Load() < maxCachedEvents {
-		if v, loaded := oc.events.LoadOrStore(key, opts); loaded {
-			return v.([]metric.AddOption)
+		es = v.(*eventSeries)
+	} else {
+		es = &eventSeries{key: key, opts: []metric.AddOption{metric.WithAttributes(counted...)}}
+		if oc.eventsSize.Load() >= maxCachedEvents {
+			return es.opts // not kept: neither in events nor as lastEvent
 		}
-		oc.eventsSize.Add(1)
+		if v, loaded := oc.events.LoadOrStore(key, es); loaded {
+			es = v.(*eventSeries)
+		} else {
+			oc.eventsSize.Add(1)
+		}
 	}
-	return opts
+	oc.lastEvent.Store(es)
+	return es.opts
 }
 
 // countedAttrs adds to the counter's attributes the event attributes that

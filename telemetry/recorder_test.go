@@ -265,3 +265,47 @@ func TestRecorderEventSeries(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 }
+
+// Events counted from many goroutines at once, alternating between series,
+// each land in their own series.
+func TestRecorderEventSeriesConcurrent(t *testing.T) {
+	s := newRecorderSDK(t, nil)
+	rec := s.tel.Recorder("payments")
+	events := []telemetry.Event{
+		{Name: telemetry.EventRetry, Policy: "retry"},
+		{Name: telemetry.EventBreakerRejected, Policy: "breaker"},
+		{Name: telemetry.EventRetriesExhausted, Policy: "retry", Attrs: []attribute.KeyValue{attribute.String(telemetry.AttrRetryReason, "budget")}},
+	}
+	const goroutines, calls = 8, 300
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			ctx, cs := rec.StartCall(context.Background(), "GET a", 0)
+			defer rec.EndCall(ctx, cs, 0, 1, nil)
+			for i := range calls {
+				rec.Emit(ctx, "GET a", events[(g+i)%len(events)])
+			}
+		})
+	}
+	wg.Wait()
+
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, s.reader.Collect(context.Background(), &rm))
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name == telemetry.MetricEvents {
+				for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+					ev, _ := dp.Attributes.Value(telemetry.AttrEvent)
+					pol, _ := dp.Attributes.Value(telemetry.AttrPolicy)
+					r, _ := dp.Attributes.Value(telemetry.AttrRetryReason)
+					got[pol.AsString()+"/"+ev.AsString()+"/"+r.AsString()] += dp.Value
+				}
+			}
+		}
+	}
+	assert.Equal(t, map[string]int64{
+		"retry/retry/": goroutines * calls / 3, "breaker/breaker_rejected/": goroutines * calls / 3,
+		"retry/retries_exhausted/budget": goroutines * calls / 3,
+	}, got)
+}
