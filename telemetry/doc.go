@@ -11,7 +11,7 @@
 // atomic load per call. With the SDK installed, a call's span and its two
 // durations cost about 13,300 instructions (1.6 µs) and 7 allocations, all of
 // them the SDK's but about 400 instructions (BenchmarkCall beside
-// BenchmarkCallSDKFloor); a policy decision about 8,300 (BenchmarkEmit). Secrets never reach spans or logs: errors are recorded
+// BenchmarkCallSDKFloor); a policy decision about 7,700 (BenchmarkEmit). Secrets never reach spans or logs: errors are recorded
 // by type (error.type), never by message, and attribute values under keys such
 // as authorization, cookie or idempotency_key are replaced by "[redacted]".
 //
