@@ -22,16 +22,20 @@ type Role uint8
 // role is positional: outside the retry or hedge it is the total timeout,
 // inside it the per-attempt one.
 const (
-	RoleOther     Role = iota // not a step Check knows
-	RoleTimeout               // timeout.Timeout
-	RoleRetry                 // retry.Retry
-	RoleHedge                 // hedge.Hedge
-	RoleBreaker               // breaker.Breaker
-	RoleBulkhead              // a bulkhead or adaptive concurrency limit
-	RoleRateLimit             // a client rate limit
+	RoleOther          Role = iota // not a step Check knows
+	RoleTimeout                    // timeout.Timeout
+	RoleRetry                      // retry.Retry
+	RoleHedge                      // hedge.Hedge
+	RoleBreaker                    // breaker.Breaker
+	RoleBulkhead                   // a bulkhead or adaptive concurrency limit
+	RoleRateLimit                  // a client rate limit
+	RoleThrottle                   // client-side adaptive throttling (loadshed.Throttle), beside the breaker
+	RoleKeyedRateLimit             // a rate limit per key (ratelimit.Keyed, redisrate.Limiter)
+	RoleLoadShed                   // server load shedding (loadshed.Shedder)
 )
 
-var roleNames = [...]string{"middleware", "timeout", "retry", "hedge", "breaker", "bulkhead", "rate limit"}
+var roleNames = [...]string{"middleware", "timeout", "retry", "hedge", "breaker", "bulkhead", "rate limit",
+	"throttle", "per-key rate limit", "load shedder"}
 
 // String returns the role's name: "retry", "breaker", ...
 func (r Role) String() string {
@@ -47,11 +51,11 @@ func (r Role) rank() int {
 	switch r {
 	case RoleRetry, RoleHedge:
 		return 1
-	case RoleBreaker:
+	case RoleBreaker, RoleThrottle:
 		return 2
 	case RoleBulkhead:
 		return 3
-	case RoleRateLimit:
+	case RoleRateLimit, RoleKeyedRateLimit:
 		return 4
 	}
 	return 0
@@ -87,10 +91,14 @@ func (e *CompositionError) Is(target error) bool { return target == ErrCompositi
 //   - a total timeout shorter than a per-attempt timeout (RS-1);
 //   - a retry or hedge with no timeout at all (RS-1): retries and backoff
 //     with no deadline can hold the caller without bound;
-//   - a breaker, bulkhead or rate limit outside the retry or hedge, or these
-//     three out of their order (RS-15): a breaker outside retry counts a
-//     call once whatever its attempts, a rate limit outside retry lets
-//     retries spend no tokens.
+//   - a breaker, throttle, bulkhead or rate limit (per key or not) outside
+//     the retry or hedge, or these out of their order (RS-15): a breaker or
+//     throttle outside retry counts a call once whatever its attempts, a
+//     rate limit outside retry lets retries spend no tokens;
+//   - a per-key rate limit inside a load shedder (RS-8, RS-15): a caller
+//     over its quota takes a place in the shedder (a slot, a queue place)
+//     before it is refused, so one noisy caller still crowds out the
+//     others; the server order is deadline, per-caller limit, shedder.
 //
 // Middleware whose role Check does not know (a Role() method says it)
 // is skipped. New runs Check too and reports what it finds as a
@@ -149,7 +157,7 @@ func check(ms []Middleware) error {
 				}
 				outer = i
 				total = durationOf(m)
-			case RoleBreaker, RoleBulkhead, RoleRateLimit:
+			case RoleBreaker, RoleThrottle, RoleBulkhead, RoleRateLimit, RoleKeyedRateLimit:
 				add("RS-15", "middleware %d (%s) is outside the %s: put it inside, so each attempt is admitted and counted on its own", i+1, roleOf(m), roleOf(ms[attempts]))
 			}
 		}
@@ -166,10 +174,23 @@ func check(ms []Middleware) error {
 		r := roleOf(m)
 		if k := r.rank(); k > 1 {
 			if k < last {
-				add("RS-15", "middleware %d (%s) is outside middleware %d (%s): the order, outermost first, is breaker, bulkhead, rate limit", lastAt+1, roleOf(ms[lastAt]), i+1, r)
+				add("RS-15", "middleware %d (%s) is outside middleware %d (%s): the order, outermost first, is breaker (or throttle), bulkhead, rate limit", lastAt+1, roleOf(ms[lastAt]), i+1, r)
 				continue
 			}
 			last, lastAt = k, i
+		}
+	}
+	shed := -1
+	for i, m := range ms {
+		switch roleOf(m) {
+		case RoleLoadShed:
+			if shed < 0 {
+				shed = i
+			}
+		case RoleKeyedRateLimit:
+			if shed >= 0 {
+				add("RS-15", "middleware %d (per-key rate limit) is inside middleware %d (load shedder): put it outside, so a caller over its quota is refused before it takes a place in the shedder", i+1, shed+1)
+			}
 		}
 	}
 	if len(problems) == 0 {

@@ -11,6 +11,8 @@ import (
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
 	"github.com/paved-go/paved/hedge"
+	"github.com/paved-go/paved/loadshed"
+	"github.com/paved-go/paved/ratelimit"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/telemetry"
 	"github.com/paved-go/paved/telemetry/telemetrytest"
@@ -23,6 +25,9 @@ func TestCheck(t *testing.T) {
 	r := retry.MustNew()
 	h := hedge.MustNew()
 	b := breaker.MustNew("b")
+	th := loadshed.MustNewThrottle()
+	shed := loadshed.MustNew()
+	keyed := ratelimit.MustPerKey(100, 10)
 	other := paved.MiddlewareFunc(func(next paved.Op) paved.Op { return next })
 	cases := []struct {
 		name string
@@ -52,10 +57,25 @@ func TestCheck(t *testing.T) {
 			"RS-1: middleware 3 (timeout, 10s per attempt) is longer than the total timeout (2s): an attempt can never use it",
 		}},
 		{"rate limit outside breaker", []paved.Middleware{total, r, limiter{}, b, attempt}, []string{
-			"RS-15: middleware 3 (rate limit) is outside middleware 4 (breaker): the order, outermost first, is breaker, bulkhead, rate limit",
+			"RS-15: middleware 3 (rate limit) is outside middleware 4 (breaker): the order, outermost first, is breaker (or throttle), bulkhead, rate limit",
 		}},
 		{"breaker outside retry", []paved.Middleware{total, b, r, attempt}, []string{
 			"RS-15: middleware 2 (breaker) is outside the retry: put it inside, so each attempt is admitted and counted on its own",
+		}},
+		{"throttle beside the breaker", []paved.Middleware{total, r, b, th, limiter{}, attempt}, nil},
+		{"throttle before the breaker", []paved.Middleware{total, r, th, b, attempt}, nil},
+		{"throttle outside retry", []paved.Middleware{total, th, r, attempt}, []string{
+			"RS-15: middleware 2 (throttle) is outside the retry: put it inside, so each attempt is admitted and counted on its own",
+		}},
+		{"rate limit outside throttle", []paved.Middleware{total, r, limiter{}, th, attempt}, []string{
+			"RS-15: middleware 3 (rate limit) is outside middleware 4 (throttle): the order, outermost first, is breaker (or throttle), bulkhead, rate limit",
+		}},
+		{"server admission in order", []paved.Middleware{total, keyed, shed}, nil},
+		{"per-key limit inside the shedder", []paved.Middleware{total, shed, keyed}, []string{
+			"RS-15: middleware 3 (per-key rate limit) is inside middleware 2 (load shedder): put it outside, so a caller over its quota is refused before it takes a place in the shedder",
+		}},
+		{"per-key limit outside retry", []paved.Middleware{total, keyed, r, attempt}, []string{
+			"RS-15: middleware 2 (per-key rate limit) is outside the retry: put it inside, so each attempt is admitted and counted on its own",
 		}},
 	}
 	for _, c := range cases {
@@ -70,6 +90,15 @@ func TestCheck(t *testing.T) {
 			require.True(t, errors.As(err, &ce))
 			assert.Equal(t, c.want, ce.Problems)
 		})
+	}
+}
+
+func TestRoles(t *testing.T) {
+	assert.Equal(t, paved.RoleThrottle, loadshed.MustNewThrottle().Role())
+	assert.Equal(t, paved.RoleLoadShed, loadshed.MustNew().Role())
+	assert.Equal(t, paved.RoleKeyedRateLimit, ratelimit.MustPerKey(1, 1).Role())
+	for r, name := range map[paved.Role]string{paved.RoleThrottle: "throttle", paved.RoleKeyedRateLimit: "per-key rate limit", paved.RoleLoadShed: "load shedder"} {
+		assert.Equal(t, name, r.String())
 	}
 }
 

@@ -197,7 +197,7 @@ func (c *Chaos) report(ctx context.Context, in Injection) {
 // breakers and timeouts see the fault as they would a real one.
 //
 // Wrap panics if c's fault belongs to a transport package (chaoshttp.Status,
-// chaosgrpc.Code): only that package's wrappers can apply it, and using it
+// chaosgrpc.Code, either Reset): only that package's wrappers can apply it, and using it
 // here is a programmer error found when the pipeline is built.
 func (c *Chaos) Wrap(next paved.Op) paved.Op {
 	if !IsGeneric(c.fault) {

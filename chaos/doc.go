@@ -20,7 +20,8 @@
 // packages apply a Chaos at the wire, with faults only a transport has:
 // package chaoshttp (a RoundTripper and an http.Handler; HTTP statuses with
 // Retry-After, connection resets) and package chaosgrpc (client and server
-// interceptors; status codes with grpc-retry-pushback-ms). This package
+// interceptors; status codes with grpc-retry-pushback-ms, connection
+// resets). This package
 // imports neither net/http nor gRPC.
 //
 // # Faults

@@ -18,8 +18,8 @@ var ErrInjected = paved.NamedError("chaos_injected", "chaos: injected fault")
 // Fault is what a Chaos does to a call it picks. The faults of this package
 // (Error, ErrorOutcome, Latency, LatencyFrom, Hang) work wherever a Chaos
 // does; the transport packages add their own (chaoshttp.Status,
-// chaoshttp.Reset, chaosgrpc.Code), which only their transport's wrappers
-// can apply.
+// chaoshttp.Reset, chaosgrpc.Code, chaosgrpc.Reset), which only their
+// transport's wrappers can apply.
 //
 // A Fault with a Validate() error method (the transport packages' faults
 // have one) is validated by New.

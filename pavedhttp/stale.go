@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,27 +23,38 @@ import (
 //
 // Its Transport records, beneath a pavedhttp Transport, every 200 answer to
 // a GET whose body the caller reads to the end (at most MaxBody bytes), keyed
-// by the request's URL; its Fallback serves the copy, with an Age header
-// (RFC 9111 §5.1) saying how old it is, while it is younger than MaxAge:
+// by the request's URL and, when the answer has a Vary header, by the values
+// of the request fields it names; its Fallback serves the copy, with an Age
+// header (RFC 9111 §5.1) saying how old it is, while it is younger than
+// MaxAge:
 //
 //	stale := pavedhttp.MustNewStale()
 //	p := paved.New("catalog", stale.MustFallback(), timeout.MustNew(...), retry.MustNew(), breaker.MustNew("catalog"))
 //	client := &http.Client{Transport: pavedhttp.NewTransport(p, stale.Transport(nil))}
 //
+// Vary is honoured as a cache must (RFC 9111 §4.1): a copy answers only a
+// request that presents the fields its Vary names with the values the
+// recorded request had — the same fields absent, the others equal once
+// their field lines are combined and the whitespace around list members
+// removed (names are case-insensitive, values compared as sent). A request
+// that differs gets no copy, and the failure stands. Each variant of a URL is
+// a copy of its own, within MaxEntries; the most recently recorded one that
+// matches answers. A response with Vary: * matches no request and is not
+// kept.
+//
 // So that one caller's data never reaches another, requests that carry
 // Authorization or Cookie headers are never recorded, nor are responses
 // marked Cache-Control: no-store or private, nor responses that set cookies.
-// The key is the URL alone: do not use Stale for a dependency whose answers
-// vary by other request headers.
 type Stale struct {
 	cfg     staleConfig
 	mu      sync.Mutex
-	entries map[string]*list.Element
-	lru     list.List // of *staleEntry, most recent first
+	entries map[string][]*list.Element // by URL: its variants, most recently recorded first
+	lru     list.List                  // of *staleEntry, most recently recorded first
 }
 
 type staleEntry struct {
 	key    string
+	vary   []varyField // the selecting fields, with the recorded request's values
 	status int
 	header http.Header
 	body   []byte
@@ -70,8 +82,9 @@ type staleConfig struct {
 // Must be > 0. Default 10m.
 func WithStaleMaxAge(d time.Duration) StaleOption { return func(c *staleConfig) { c.maxAge = d } }
 
-// WithStaleMaxEntries bounds how many URLs are kept; the least recently
-// recorded is dropped beyond it. Must be 1..1000000. Default 1000.
+// WithStaleMaxEntries bounds how many copies are kept (each variant of a URL
+// its Vary tells apart is one); the least recently recorded is dropped beyond
+// it. Must be 1..1000000. Default 1000.
 func WithStaleMaxEntries(n int) StaleOption { return func(c *staleConfig) { c.maxEntries = n } }
 
 // WithStaleMaxBody bounds the body of a recorded response, in bytes; larger
@@ -102,7 +115,7 @@ func NewStale(opts ...StaleOption) (*Stale, error) {
 	case c.maxBody < 1 || c.maxBody > 1<<30:
 		return nil, fmt.Errorf("pavedhttp: Stale MaxBody must be 1..1073741824, got %d", c.maxBody)
 	}
-	return &Stale{cfg: c, entries: map[string]*list.Element{}}, nil
+	return &Stale{cfg: c, entries: map[string][]*list.Element{}}, nil
 }
 
 // MustNewStale is NewStale that panics on an invalid option: a programmer error.
@@ -114,7 +127,7 @@ func MustNewStale(opts ...StaleOption) *Stale {
 	return s
 }
 
-// Len returns how many copies are kept.
+// Len returns how many copies are kept, every variant counted.
 func (s *Stale) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -163,10 +176,12 @@ func (s *Stale) serve(req *http.Request) *http.Response {
 		return nil
 	}
 	s.mu.Lock()
-	el, ok := s.entries[key]
 	var e *staleEntry
-	if ok {
-		e = el.Value.(*staleEntry)
+	for _, el := range s.entries[key] {
+		if v := el.Value.(*staleEntry); varyMatches(v.vary, req) {
+			e = v
+			break
+		}
 	}
 	s.mu.Unlock()
 	if e == nil {
@@ -191,20 +206,36 @@ func (s *Stale) serve(req *http.Request) *http.Response {
 	}
 }
 
+// store keeps e, in place of the copy of the same variant if there is one.
 func (s *Stale) store(e *staleEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if el, ok := s.entries[e.key]; ok {
-		el.Value = e
-		s.lru.MoveToFront(el)
+	variants := s.entries[e.key]
+	for i, el := range variants {
+		if sameVariant(el.Value.(*staleEntry).vary, e.vary) {
+			el.Value = e
+			s.lru.MoveToFront(el)
+			copy(variants[1:i+1], variants[:i]) // most recent first
+			variants[0] = el
+			return
+		}
+	}
+	s.entries[e.key] = append([]*list.Element{s.lru.PushFront(e)}, variants...)
+	for s.lru.Len() > s.cfg.maxEntries {
+		s.drop(s.lru.Back())
+	}
+}
+
+// drop forgets the copy el.
+func (s *Stale) drop(el *list.Element) {
+	s.lru.Remove(el)
+	key := el.Value.(*staleEntry).key
+	variants := slices.DeleteFunc(s.entries[key], func(v *list.Element) bool { return v == el })
+	if len(variants) == 0 {
+		delete(s.entries, key)
 		return
 	}
-	s.entries[e.key] = s.lru.PushFront(e)
-	for s.lru.Len() > s.cfg.maxEntries {
-		old := s.lru.Back()
-		s.lru.Remove(old)
-		delete(s.entries, old.Value.(*staleEntry).key)
-	}
+	s.entries[key] = variants
 }
 
 // recordable reports whether resp to req may be kept and served to others.
@@ -238,8 +269,12 @@ func (r *staleRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok || !recordable(req, resp, r.s.cfg.maxBody) || resp.Body == nil {
 		return resp, nil
 	}
+	vary, ok := varyOf(req, resp)
+	if !ok {
+		return resp, nil
+	}
 	resp.Body = &recordingBody{ReadCloser: resp.Body, s: r.s, e: &staleEntry{
-		key: key, status: resp.StatusCode, header: resp.Header.Clone(),
+		key: key, vary: vary, status: resp.StatusCode, header: resp.Header.Clone(),
 	}}
 	return resp, nil
 }

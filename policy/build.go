@@ -1,16 +1,18 @@
 package policy
 
 import (
-	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
 	"github.com/paved-go/paved/bulkhead"
+	"github.com/paved-go/paved/chaos"
+	"github.com/paved-go/paved/fallback"
 	"github.com/paved-go/paved/hedge"
 	"github.com/paved-go/paved/idempotency"
 	"github.com/paved-go/paved/loadshed"
 	"github.com/paved-go/paved/pavedgrpc"
+	"github.com/paved-go/paved/pavedhttp"
 	"github.com/paved-go/paved/ratelimit"
 	"github.com/paved-go/paved/retry"
 	"github.com/paved-go/paved/timeout"
@@ -37,47 +39,68 @@ func jitterOf(s string) (retry.Jitter, bool) {
 // leaves an open breaker open.
 type clientParts struct {
 	dep      Dependency
-	retry    *retry.Retry // nil: one attempt, or hedging
-	hedge    *hedge.Hedge // nil: not hedging
-	breaker  *breaker.Breaker
-	throttle *loadshed.Throttle
-	bulkhead *bulkhead.Bulkhead
-	limiter  *ratelimit.Limiter
-	ms       []paved.Middleware // outermost first
+	retry    *retry.Retry       // nil: one attempt, or hedging
+	hedge    *hedge.Hedge       // nil: not hedging
+	breaker  paved.Middleware   // *breaker.Breaker, *breaker.Keyed or a FleetPolicy; nil: off
+	throttle *loadshed.Throttle // nil: off
+	bulkhead *bulkhead.Bulkhead // nil: off
+	limiter  paved.Middleware   // *ratelimit.Limiter or a FleetPolicy; nil: off
+	stale    *pavedhttp.Stale   // the fallback's copies; nil: no fallback
+	fallback *fallback.Fallback // HTTP clients only, outermost
+	chaos    []*chaos.Chaos     // innermost
+	ms       []paved.Middleware // outermost first, without the fallback
 	chain    paved.Middleware
+	httpMs   []paved.Middleware // ms with the fallback outermost, for Transport
+	http     paved.Middleware
+}
+
+// resources returns the parts that hold connections or goroutines, for the
+// Set to close once nothing uses them.
+func (p *clientParts) resources() []FleetPolicy {
+	var rs []FleetPolicy
+	for _, m := range []paved.Middleware{p.breaker, p.limiter} {
+		if f, ok := m.(FleetPolicy); ok {
+			rs = append(rs, f)
+		}
+	}
+	return rs
 }
 
 // buildClient builds the pipeline of dependency name from d, the documented
 // order outermost first (docs/design.md, "The order of a paved pipeline";
-// STANDARDS.md RS-15): total timeout, retry or hedge, breaker, attempt
-// timeout. prev, when not nil, is the same name's parts in the generation
+// STANDARDS.md RS-15): total timeout, retry or hedge, breaker, throttle,
+// bulkhead, rate limit, attempt timeout, chaos; for HTTP clients a fallback
+// outermost. prev, when not nil, is the same name's parts in the generation
 // being replaced.
 func buildClient(name string, d Dependency, prev *clientParts, o *options) (*clientParts, error) {
 	p := &clientParts{dep: d}
+	if prev == nil {
+		prev = &clientParts{} // nothing to keep
+	}
 	var err error
 	switch {
 	case d.Hedge.Enabled:
-		if prev != nil && prev.hedge != nil && prev.dep.Hedge == d.Hedge {
+		if prev.hedge != nil && prev.dep.Hedge == d.Hedge {
 			p.hedge = prev.hedge
 		} else if p.hedge, err = hedge.New(hedgeOptions(d.Hedge, o)...); err != nil {
 			return nil, err
 		}
 	case d.Retry.MaxAttempts > 1:
-		if prev != nil && prev.retry != nil && prev.dep.Retry == d.Retry {
+		if prev.retry != nil && prev.dep.Retry == d.Retry {
 			p.retry = prev.retry
 		} else if p.retry, err = retry.New(retryOptions(d.Retry, o)...); err != nil {
 			return nil, err
 		}
 	}
 	if d.Breaker.Enabled {
-		if prev != nil && prev.breaker != nil && prev.dep.Breaker == d.Breaker {
+		if prev.breaker != nil && prev.dep.Breaker == d.Breaker {
 			p.breaker = prev.breaker
-		} else if p.breaker, err = breaker.New(name, breakerOptions(d.Breaker, o)...); err != nil {
+		} else if p.breaker, err = newBreaker(name, d.Breaker, o); err != nil {
 			return nil, err
 		}
 	}
 	if d.Throttle.Enabled {
-		if prev != nil && prev.throttle != nil && prev.dep.Throttle == d.Throttle {
+		if prev.throttle != nil && prev.dep.Throttle == d.Throttle {
 			p.throttle = prev.throttle
 		} else if p.throttle, err = loadshed.NewThrottle(
 			loadshed.WithK(d.Throttle.K), loadshed.WithThrottleWindow(d.Throttle.Window),
@@ -87,20 +110,24 @@ func buildClient(name string, d Dependency, prev *clientParts, o *options) (*cli
 		}
 	}
 	if d.Bulkhead.Enabled {
-		if prev != nil && prev.bulkhead != nil && prev.dep.Bulkhead == d.Bulkhead {
+		if prev.bulkhead != nil && prev.dep.Bulkhead == d.Bulkhead {
 			p.bulkhead = prev.bulkhead
 		} else if p.bulkhead, err = newBulkhead(name, d.Bulkhead, o); err != nil {
 			return nil, err
 		}
 	}
 	if d.Limit.Enabled {
-		if prev != nil && prev.limiter != nil && prev.dep.Limit == d.Limit {
+		if prev.limiter != nil && prev.dep.Limit == d.Limit {
 			p.limiter = prev.limiter
-		} else if p.limiter, err = ratelimit.New(rate.Limit(d.Limit.Rate), d.Limit.Burst,
-			ratelimit.WithMaxWait(d.Limit.MaxWait), ratelimit.WithServerFeedback(d.Limit.ServerFeedback),
-			ratelimit.WithClock(o.clock)); err != nil {
+		} else if p.limiter, err = newClientLimiter(name, d.Limit, o); err != nil {
 			return nil, err
 		}
+	}
+	if p.stale, p.fallback, err = buildFallback(d.Fallback, prev, o); err != nil {
+		return nil, err
+	}
+	if p.chaos, err = buildChaos(name, d.Chaos, prev.dep.Chaos, prev.chaos, o); err != nil {
+		return nil, err
 	}
 	total, err := timeout.New(d.Timeout.Total, timeout.WithClock(o.clock))
 	if err != nil {
@@ -123,7 +150,15 @@ func buildClient(name string, d Dependency, prev *clientParts, o *options) (*cli
 		}
 	}
 	ms = append(ms, attempt)
+	for _, c := range p.chaos {
+		ms = append(ms, c)
+	}
 	p.ms, p.chain = ms, paved.Chain(ms...)
+	p.httpMs, p.http = p.ms, p.chain
+	if p.fallback != nil {
+		p.httpMs = append([]paved.Middleware{p.fallback}, ms...)
+		p.http = paved.Chain(p.httpMs...)
+	}
 	return p, nil
 }
 
@@ -189,6 +224,8 @@ func isNilPtr(m paved.Middleware) bool {
 	switch m := m.(type) {
 	case *breaker.Breaker:
 		return m == nil
+	case *breaker.Keyed:
+		return m == nil
 	case *loadshed.Throttle:
 		return m == nil
 	case *bulkhead.Bulkhead:
@@ -215,19 +252,45 @@ func newBulkhead(name string, b Bulkhead, o *options) (*bulkhead.Bulkhead, error
 // serverParts are the server pipeline's policies.
 type serverParts struct {
 	srv     Server
-	limiter *ratelimit.Keyed
+	limiter paved.Middleware // *ratelimit.Keyed or a FleetPolicy; nil: off
 	shedder *loadshed.Shedder
 	guard   *idempotency.Guard          // nil: no idempotency
+	store   idempotency.Store           // the guard's, when the Set opened it
 	unary   grpc.UnaryServerInterceptor // the guard's, for ServerOptions
+	chaos   []*chaos.Chaos
 	chain   paved.Middleware
 }
 
+// resources returns the parts that hold connections or goroutines.
+func (p *serverParts) resources() []FleetPolicy {
+	var rs []FleetPolicy
+	if f, ok := p.limiter.(FleetPolicy); ok {
+		rs = append(rs, f)
+	}
+	if c, ok := p.store.(FleetPolicy); ok {
+		rs = append(rs, c)
+	} else if c, ok := p.store.(closer); ok {
+		rs = append(rs, closeOnly{c})
+	}
+	return rs
+}
+
+type closer interface{ Close() error }
+
+// closeOnly is a store that closes, as a resource of the Set's.
+type closeOnly struct{ closer }
+
+func (closeOnly) Wrap(next paved.Op) paved.Op { return next }
+
 // buildServer builds the server pipeline, outermost first: the request
 // deadline, the per-caller rate limit (cheap, so a caller over its quota
-// never takes a slot of the shedder), load shedding. Idempotency is the
-// adapters' (Handler, ServerOptions), inside admission.
+// never takes a slot of the shedder), load shedding, chaos. Idempotency is
+// the adapters' (Handler, ServerOptions), inside admission.
 func buildServer(s Server, prev *serverParts, o *options) (*serverParts, error) {
 	p := &serverParts{srv: s}
+	if prev == nil {
+		prev = &serverParts{}
+	}
 	var ms []paved.Middleware
 	if s.Deadline.Enabled {
 		t, err := timeout.New(s.Deadline.Max, timeout.WithClock(o.clock))
@@ -238,16 +301,15 @@ func buildServer(s Server, prev *serverParts, o *options) (*serverParts, error) 
 	}
 	var err error
 	if x := s.Limit; x.Enabled {
-		if prev != nil && prev.limiter != nil && prev.srv.Limit == x {
+		if prev.limiter != nil && prev.srv.Limit == x {
 			p.limiter = prev.limiter
-		} else if p.limiter, err = ratelimit.PerKey(rate.Limit(x.Rate), x.Burst,
-			ratelimit.WithMaxKeys(x.MaxKeys), ratelimit.WithClock(o.clock)); err != nil {
+		} else if p.limiter, err = newServerLimiter(x, o); err != nil {
 			return nil, err
 		}
 		ms = append(ms, p.limiter)
 	}
 	if x := s.LoadShed; x.Enabled {
-		if prev != nil && prev.shedder != nil && prev.srv.LoadShed == x {
+		if prev.shedder != nil && prev.srv.LoadShed == x {
 			p.shedder = prev.shedder
 		} else {
 			alg := map[string]loadshed.Algorithm{"gradient2": loadshed.Gradient2, "vegas": loadshed.Vegas, "aimd": loadshed.AIMD}[x.Algorithm]
@@ -260,9 +322,15 @@ func buildServer(s Server, prev *serverParts, o *options) (*serverParts, error) 
 		}
 		ms = append(ms, p.shedder)
 	}
+	if p.chaos, err = buildChaos(s.Name, s.Chaos, prev.srv.Chaos, prev.chaos, o); err != nil {
+		return nil, err
+	}
+	for _, c := range p.chaos {
+		ms = append(ms, c)
+	}
 	if x := s.Idempotency; x.Enabled {
-		if prev != nil && prev.guard != nil && prev.srv.Idempotency == x {
-			p.guard = prev.guard
+		if prev.guard != nil && prev.srv.Idempotency == x {
+			p.guard, p.store = prev.guard, prev.store
 		} else {
 			store := o.store
 			switch {
@@ -273,12 +341,17 @@ func buildServer(s Server, prev *serverParts, o *options) (*serverParts, error) 
 				if store, err = openStore(x.Store); err != nil {
 					o.logStoreError(err)
 					store = unopenedStore{err}
+				} else {
+					p.store = store
 				}
 			}
 			if p.guard, err = idempotency.New(idempotency.WithStore(store), idempotency.WithLease(x.Lease),
 				idempotency.WithRetention(x.Retention), idempotency.WithStoreTimeout(x.StoreTimeout),
 				idempotency.WithMaxStoredBytes(x.MaxStoredBytes), idempotency.WithFailOpen(x.FailOpen),
 				idempotency.WithClock(o.clock)); err != nil {
+				if c, ok := p.store.(closer); ok {
+					_ = c.Close()
+				}
 				return nil, err
 			}
 		}
@@ -287,4 +360,11 @@ func buildServer(s Server, prev *serverParts, o *options) (*serverParts, error) 
 	}
 	p.chain = paved.Chain(ms...)
 	return p, nil
+}
+
+func (p *clientParts) chainFor(http bool) paved.Middleware {
+	if http {
+		return p.http
+	}
+	return p.chain
 }

@@ -44,6 +44,8 @@ type Dependency struct {
 	Bulkhead Bulkhead
 	Limit    RateLimit // YAML: rate_limit
 	Throttle Throttle
+	Fallback Fallback
+	Chaos    Chaos
 }
 
 // Bulkhead is the bulkhead step (STANDARDS.md RS-9): package bulkhead. A
@@ -70,6 +72,18 @@ type RateLimit struct {
 	MaxWait        time.Duration // 0..1h; default 1s for a client, 0 for the server
 	ServerFeedback bool          // client: slow down on the server's RateLimit fields; default true
 	MaxKeys        int           // server: callers kept, 1..16777216, default 100000
+	// Store is "memory" (default: each process has its own limit) or a
+	// redis:// or rediss:// URL: one limit shared by the fleet
+	// (ratelimit/redisrate, opened through package policy/stores). With a
+	// Redis store a call over the limit is refused at once: MaxWait must be
+	// 0 and ServerFeedback false (their defaults then).
+	Store           string
+	KeyPrefix       string        // Redis keys' prefix, without '{' or '}'; default "paved:ratelimit:"
+	Key             string        // client, Redis: the key every replica shares; default the dependency's name
+	FailClosed      bool          // Redis: refuse while Redis cannot decide; default false (a local limit decides)
+	Replicas        int           // Redis, fail open: the fleet's size, 1..10000; the local limit is rate/replicas. Default 1
+	DecisionTimeout time.Duration // Redis: each decision's bound, 1ms..10s; default 50ms
+	StoreRetry      time.Duration // Redis: how long the local fallback decides after a failure, 10ms..1m; default 1s
 }
 
 // Throttle is client-side adaptive throttling (STANDARDS.md RS-10):
@@ -169,6 +183,18 @@ type Breaker struct {
 	HalfOpenRequests    int           // 1..1000, default 5
 	SlowCallThreshold   time.Duration // 0..1h, 0 off; default 0
 	CountOverload       bool          // default false
+	// PerKey keeps one breaker per key (breaker.PerKey): "" (default, one
+	// breaker), "operation" (HTTP: method and host; gRPC: the method) or
+	// "caller" (the call's caller key).
+	PerKey      string
+	MaxKeys     int           // PerKey: breakers kept, 1..1048576; default 1024
+	IdleTimeout time.Duration // PerKey: a breaker unused this long is dropped, 1s..24h; default 10m
+	// Store is "memory" (default: each process decides alone) or a redis://
+	// or rediss:// URL: the fleet shares its trips (breaker/redisbreaker,
+	// opened through package policy/stores). Not with PerKey.
+	Store      string
+	KeyPrefix  string        // Redis keys' prefix; default "paved:breaker:"
+	SyncPeriod time.Duration // Redis: how often counts are shared, 10ms..10s; default 200ms
 }
 
 // Server is the server side's admission. YAML: server.
@@ -187,6 +213,9 @@ type Server struct {
 	LoadShed    LoadShed
 	Limit       RateLimit
 	Idempotency Idempotency
+	// Chaos injects faults into the requests the server admits, for game
+	// days. Off unless chaos.enabled is true. YAML: server.chaos.
+	Chaos Chaos
 }
 
 // Deadline is the server's request deadline: a client's deadline header,
@@ -225,10 +254,14 @@ func BuiltinDefaults() Dependency {
 		Breaker: Breaker{
 			Enabled: true, FailureRatio: 0.5, MinRequests: 20, Window: 10 * time.Second,
 			OpenFor: 5 * time.Second, Jitter: 0.2, HalfOpenRequests: 5,
+			MaxKeys: 1024, IdleTimeout: 10 * time.Minute,
+			Store: "memory", KeyPrefix: "paved:breaker:", SyncPeriod: 200 * time.Millisecond,
 		},
 		Bulkhead: Bulkhead{MaxConcurrent: 100, MaxQueue: -1, Algorithm: "gradient2", InitialLimit: 20, MinLimit: 1, MaxLimit: 200},
-		Limit:    RateLimit{Rate: 100, Burst: 100, MaxWait: time.Second, ServerFeedback: true, MaxKeys: 100_000},
+		Limit:    builtinLimit(time.Second, true),
 		Throttle: Throttle{K: 2, Window: 2 * time.Minute, MaxRejectProbability: 0.9, MinRate: 1},
+		Fallback: Fallback{Outcomes: defaultOutcomes(), Stale: Stale{MaxAge: 10 * time.Minute, MaxEntries: 1000, MaxBody: 1 << 20}},
+		Chaos:    Chaos{Rate: 0.001},
 	}
 }
 
@@ -238,8 +271,15 @@ func builtinServer() Server {
 		Deadline: Deadline{Header: "X-Envoy-Expected-Rq-Timeout-Ms", Max: 30 * time.Second},
 		LoadShed: LoadShed{Algorithm: "gradient2", InitialLimit: 20, MinLimit: 1, MaxLimit: 1000, MaxQueue: 100,
 			CoDelTarget: 5 * time.Millisecond, CoDelInterval: 100 * time.Millisecond, RetryAfter: time.Second},
-		Limit: RateLimit{Rate: 100, Burst: 100, MaxKeys: 100_000},
+		Limit: builtinLimit(0, false),
+		Chaos: Chaos{Rate: 0.001},
 		Idempotency: Idempotency{Store: "memory", Lease: time.Minute, Retention: 24 * time.Hour,
 			StoreTimeout: time.Second, MaxStoredBytes: 1 << 20},
 	}
+}
+
+func builtinLimit(maxWait time.Duration, feedback bool) RateLimit {
+	return RateLimit{Rate: 100, Burst: 100, MaxWait: maxWait, ServerFeedback: feedback, MaxKeys: 100_000,
+		Store: "memory", KeyPrefix: "paved:ratelimit:", Replicas: 1,
+		DecisionTimeout: 50 * time.Millisecond, StoreRetry: time.Second}
 }

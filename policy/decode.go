@@ -93,6 +93,8 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) bool {
 		return d.mapping(n, v, path)
 	case v.Kind() == reflect.Map:
 		return d.namedMap(n, v, path)
+	case v.Kind() == reflect.Slice:
+		return d.list(n, v, path)
 	}
 	if n.Kind != yaml.ScalarNode {
 		d.add(path, n, kindName(n), "must be "+scalarName(v.Kind()))
@@ -195,6 +197,30 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) bool {
 		}
 		d.decode(vals[i], v.FieldByIndex(f.Index), join(path, k))
 	}
+	return true
+}
+
+// maxListLen bounds a list in the file (chaos faults, fallback outcomes).
+const maxListLen = 100
+
+// list decodes a sequence into slice v, its items' paths "path[i]".
+func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) bool {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.add(path, n, kindName(n), "must be a list")
+		return false
+	}
+	if len(n.Content) > maxListLen {
+		d.add(path, n, strconv.Itoa(len(n.Content))+" items", fmt.Sprintf("must have at most %d items", maxListLen))
+		return false
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.decode(item, s.Index(i), path+"["+strconv.Itoa(i)+"]")
+	}
+	v.Set(s)
 	return true
 }
 

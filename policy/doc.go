@@ -60,6 +60,14 @@
 // (retry.WithSharedBudget, hedge.WithSharedState). A call costs one atomic
 // load and a slice index over a pipeline built by hand.
 //
+// Fleet-wide state (rate_limit.store, breaker.store) and shared idempotency
+// stores are named by URL and opened through package policy/stores; a
+// store a reload replaced is closed once the calls in flight on it have
+// finished, and Close closes the rest when the service stops. The
+// fallback section serves stale copies to HTTP clients (STANDARDS.md
+// RS-16); the chaos section injects faults for game days (RS-17) and is
+// off unless it says enabled: true.
+//
 // PAVED_CONFIG (EnvConfig) names the file for services that want no code:
 // FromEnv opens it, or gives the built-in defaults when it is unset.
 package policy

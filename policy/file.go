@@ -21,6 +21,36 @@ type fileDependency struct {
 	Bulkhead *fileBulkhead  `yaml:"bulkhead"`
 	Limit    *fileRateLimit `yaml:"rate_limit"`
 	Throttle *fileThrottle  `yaml:"throttle"`
+	Fallback *fileFallback  `yaml:"fallback"`
+	Chaos    *fileChaos     `yaml:"chaos"`
+}
+
+type fileFallback struct {
+	Enabled  *bool      `yaml:"enabled"`
+	Outcomes *[]string  `yaml:"outcomes"`
+	Stale    *fileStale `yaml:"stale"`
+}
+
+type fileStale struct {
+	MaxAge     *time.Duration `yaml:"max_age"`
+	MaxEntries *int           `yaml:"max_entries"`
+	MaxBody    *int           `yaml:"max_body"`
+}
+
+type fileChaos struct {
+	Enabled *bool        `yaml:"enabled"`
+	Rate    *float64     `yaml:"rate"`
+	Seed    *int         `yaml:"seed"`
+	Faults  *[]fileFault `yaml:"faults"`
+}
+
+type fileFault struct {
+	Error         *string        `yaml:"error"`
+	Latency       *time.Duration `yaml:"latency"`
+	LatencyMedian *time.Duration `yaml:"latency_median"`
+	LatencyP99    *time.Duration `yaml:"latency_p99"`
+	Hang          *bool          `yaml:"hang"`
+	Rate          *float64       `yaml:"rate"`
 }
 
 type fileBulkhead struct {
@@ -36,12 +66,19 @@ type fileBulkhead struct {
 }
 
 type fileRateLimit struct {
-	Enabled        *bool          `yaml:"enabled"`
-	Rate           *float64       `yaml:"rate"`
-	Burst          *int           `yaml:"burst"`
-	MaxWait        *time.Duration `yaml:"max_wait"`
-	ServerFeedback *bool          `yaml:"server_feedback"`
-	MaxKeys        *int           `yaml:"max_keys"`
+	Enabled         *bool          `yaml:"enabled"`
+	Rate            *float64       `yaml:"rate"`
+	Burst           *int           `yaml:"burst"`
+	MaxWait         *time.Duration `yaml:"max_wait"`
+	ServerFeedback  *bool          `yaml:"server_feedback"`
+	MaxKeys         *int           `yaml:"max_keys"`
+	Store           *string        `yaml:"store"`
+	KeyPrefix       *string        `yaml:"key_prefix"`
+	Key             *string        `yaml:"key"`
+	FailClosed      *bool          `yaml:"fail_closed"`
+	Replicas        *int           `yaml:"replicas"`
+	DecisionTimeout *time.Duration `yaml:"decision_timeout"`
+	StoreRetry      *time.Duration `yaml:"store_retry"`
 }
 
 type fileThrottle struct {
@@ -122,6 +159,12 @@ type fileBreaker struct {
 	HalfOpenRequests    *int           `yaml:"half_open_requests"`
 	SlowCallThreshold   *time.Duration `yaml:"slow_call_threshold"`
 	CountOverload       *bool          `yaml:"count_overload"`
+	PerKey              *string        `yaml:"per_key"`
+	MaxKeys             *int           `yaml:"max_keys"`
+	IdleTimeout         *time.Duration `yaml:"idle_timeout"`
+	Store               *string        `yaml:"store"`
+	KeyPrefix           *string        `yaml:"key_prefix"`
+	SyncPeriod          *time.Duration `yaml:"sync_period"`
 }
 
 type fileServer struct {
@@ -131,6 +174,7 @@ type fileServer struct {
 	LoadShed    *fileLoadShed    `yaml:"load_shed"`
 	Limit       *fileRateLimit   `yaml:"rate_limit"`
 	Idempotency *fileIdempotency `yaml:"idempotency"`
+	Chaos       *fileChaos       `yaml:"chaos"`
 }
 
 type fileDeadline struct {

@@ -19,6 +19,11 @@ func FuzzParse(f *testing.F) {
 		"defaults: {retry: {budget: {ratio: .nan, capacity: .inf}}}",
 		"defaults: {bulkhead: {adaptive: true, algorithm: vegas}, rate_limit: {rate: 5}, throttle: {k: 3}}",
 		"server: {load_shed: {max_queue: 0}, rate_limit: {burst: 1}, idempotency: {required: true}}",
+		"defaults: {breaker: {per_key: caller, max_keys: 1}, fallback: {outcomes: [fault, rejected], stale: {max_body: 1}}}",
+		"dependencies: {d: {chaos: {enabled: true, seed: -1, faults: [{latency_median: 1ms, latency_p99: 1h, rate: 1}, {hang: true}, {error: permanent}]}}}",
+		"server: {chaos: {enabled: true, rate: 0, faults: [{latency: 1ns}]}}",
+		"dependencies: {d: {chaos: {faults: &f [{hang: true}]}}, e: {chaos: {faults: *f}}}",
+		"dependencies: {d: {rate_limit: {store: 'redis://h/0'}, breaker: {store: 'rediss://h'}}}",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -44,5 +49,8 @@ func FuzzParse(f *testing.F) {
 			s.Pipeline(name)
 		}
 		s.ServerPipeline()
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 	})
 }

@@ -80,6 +80,12 @@ func resolve(f *fileDependency, def Dependency) Dependency {
 		d.Breaker.HalfOpenRequests = or(b.HalfOpenRequests, d.Breaker.HalfOpenRequests)
 		d.Breaker.SlowCallThreshold = or(b.SlowCallThreshold, d.Breaker.SlowCallThreshold)
 		d.Breaker.CountOverload = or(b.CountOverload, d.Breaker.CountOverload)
+		d.Breaker.PerKey = or(b.PerKey, d.Breaker.PerKey)
+		d.Breaker.MaxKeys = or(b.MaxKeys, d.Breaker.MaxKeys)
+		d.Breaker.IdleTimeout = or(b.IdleTimeout, d.Breaker.IdleTimeout)
+		d.Breaker.Store = or(b.Store, d.Breaker.Store)
+		d.Breaker.KeyPrefix = or(b.KeyPrefix, d.Breaker.KeyPrefix)
+		d.Breaker.SyncPeriod = or(b.SyncPeriod, d.Breaker.SyncPeriod)
 	}
 	if b := f.Bulkhead; b != nil {
 		x := &d.Bulkhead
@@ -104,7 +110,44 @@ func resolve(f *fileDependency, def Dependency) Dependency {
 		x.MaxRejectProbability = or(t.MaxRejectProbability, x.MaxRejectProbability)
 		x.MinRate = or(t.MinRate, x.MinRate)
 	}
+	if fb := f.Fallback; fb != nil {
+		x := &d.Fallback
+		x.Enabled = or(fb.Enabled, true) // a fallback section turns it on
+		if fb.Outcomes != nil {
+			x.Outcomes = *fb.Outcomes
+		}
+		if st := fb.Stale; st != nil {
+			x.Stale.MaxAge = or(st.MaxAge, x.Stale.MaxAge)
+			x.Stale.MaxEntries = or(st.MaxEntries, x.Stale.MaxEntries)
+			x.Stale.MaxBody = or(st.MaxBody, x.Stale.MaxBody)
+		}
+	}
+	d.Chaos = resolveChaos(f.Chaos, d.Chaos)
 	return d
+}
+
+// resolveChaos fills x from f. Unlike the other sections, a chaos section
+// does not turn chaos on: only enabled: true does.
+func resolveChaos(f *fileChaos, x Chaos) Chaos {
+	if f == nil {
+		return x
+	}
+	x.Enabled = or(f.Enabled, false)
+	x.Rate = or(f.Rate, x.Rate)
+	if f.Seed != nil {
+		x.Seed, x.Seeded = uint64(*f.Seed), true
+	}
+	if f.Faults != nil {
+		x.Faults = make([]Fault, len(*f.Faults))
+		for i, ff := range *f.Faults {
+			x.Faults[i] = Fault{
+				Error: or(ff.Error, ""), Latency: or(ff.Latency, 0),
+				LatencyMedian: or(ff.LatencyMedian, 0), LatencyP99: or(ff.LatencyP99, 0),
+				Hang: or(ff.Hang, false), Rate: or(ff.Rate, x.Rate),
+			}
+		}
+	}
+	return x
 }
 
 func resolveLimit(l *fileRateLimit, x RateLimit) RateLimit {
@@ -114,6 +157,23 @@ func resolveLimit(l *fileRateLimit, x RateLimit) RateLimit {
 	x.MaxWait = or(l.MaxWait, x.MaxWait)
 	x.ServerFeedback = or(l.ServerFeedback, x.ServerFeedback)
 	x.MaxKeys = or(l.MaxKeys, x.MaxKeys)
+	x.Store = or(l.Store, x.Store)
+	x.KeyPrefix = or(l.KeyPrefix, x.KeyPrefix)
+	x.Key = or(l.Key, x.Key)
+	x.FailClosed = or(l.FailClosed, x.FailClosed)
+	x.Replicas = or(l.Replicas, x.Replicas)
+	x.DecisionTimeout = or(l.DecisionTimeout, x.DecisionTimeout)
+	x.StoreRetry = or(l.StoreRetry, x.StoreRetry)
+	if x.Store != "memory" {
+		// A fleet-wide limit decides in Redis and refuses at once: its
+		// defaults neither wait nor follow the server's feedback.
+		if l.MaxWait == nil {
+			x.MaxWait = 0
+		}
+		if l.ServerFeedback == nil {
+			x.ServerFeedback = false
+		}
+	}
 	return x
 }
 
@@ -170,5 +230,6 @@ func resolveServer(f *fileServer) Server {
 		x.FailOpen = or(i.FailOpen, x.FailOpen)
 		x.Required = or(i.Required, x.Required)
 	}
+	s.Chaos = resolveChaos(f.Chaos, s.Chaos)
 	return s
 }

@@ -42,8 +42,12 @@ type Set struct {
 	applied    [32]byte // SHA-256 of the last file content Watch or Reload saw
 	hasApplied bool
 	clients    map[string]*clientSlot
+	transports map[string]*clientSlot // the HTTP pipelines, with the fallback
 	server     *serverSlot
 	handlers   []*handlerSlot
+
+	closed atomic.Bool
+	res    resources
 }
 
 // generation is everything one configuration built. Immutable once
@@ -54,6 +58,13 @@ type generation struct {
 	server   *serverParts
 	ops      []paved.Op     // by slot index: each pipeline's chain, wrapped
 	handlers []http.Handler // by handler index
+
+	// Its resources, and the calls in flight on it (lifecycle.go).
+	res      []FleetPolicy
+	track    bool // len(res) > 0: calls are counted
+	inflight atomic.Int64
+	retired  atomic.Bool
+	drained  sync.Once
 }
 
 // New returns a Set for cfg; a nil cfg means the built-in defaults
@@ -63,12 +74,12 @@ func New(cfg *Config, opts ...Option) *Set {
 	if cfg == nil {
 		cfg, _ = Parse(nil)
 	}
-	s := &Set{o: o, clients: map[string]*clientSlot{}}
+	s := &Set{o: o, clients: map[string]*clientSlot{}, transports: map[string]*clientSlot{}}
 	srv, err := buildServer(cfg.Server, nil, o)
 	if err != nil {
 		panic("policy: a validated server section did not build: " + err.Error())
 	}
-	s.gen.Store(&generation{cfg: cfg, clients: map[string]*clientParts{}, server: srv})
+	s.publish(&generation{cfg: cfg, clients: map[string]*clientParts{}, server: srv})
 	return s
 }
 
@@ -115,7 +126,11 @@ type live struct {
 func (l *live) Wrap(next paved.Op) paved.Op {
 	l.slot.next = next
 	s, i := l.s, &l.slot.idx
-	return func(ctx context.Context) error { return s.gen.Load().ops[*i](ctx) }
+	return func(ctx context.Context) error {
+		g := s.acquire()
+		defer s.release(g)
+		return g.ops[*i](ctx)
+	}
 }
 
 // Pipeline returns the client pipeline of the dependency called name: total
@@ -124,12 +139,21 @@ func (l *live) Wrap(next paved.Op) paved.Op {
 // does not know gets the defaults, never a pipeline without a timeout, and
 // an unknown_dependency event (a warning when the telemetry has a logger).
 // The same name always returns the same Pipeline.
-func (s *Set) Pipeline(name string) *paved.Pipeline {
+func (s *Set) Pipeline(name string) *paved.Pipeline { return s.pipeline(name, false) }
+
+// pipeline returns name's Pipeline, or with http its HTTP pipeline: the same
+// policies with the fallback (fallback section) outermost.
+func (s *Set) pipeline(name string, http bool) *paved.Pipeline {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := s.clients[name]; ok {
+	slots := s.clients
+	if http {
+		slots = s.transports
+	}
+	if c, ok := slots[name]; ok {
 		return c.p
 	}
+	first := s.clients[name] == nil && s.transports[name] == nil
 	c := &clientSlot{name: name}
 	c.p = paved.New(name, &live{s: s, slot: &c.slot}, paved.WithTelemetry(s.o.tel))
 	old := s.gen.Load()
@@ -139,10 +163,10 @@ func (s *Set) Pipeline(name string) *paved.Pipeline {
 		panic("policy: a validated dependency did not build: " + err.Error())
 	}
 	c.idx = len(g.ops)
-	g.ops = append(g.ops, parts.chain.Wrap(c.next))
-	s.clients[name] = c
-	s.gen.Store(g)
-	if _, known := g.cfg.Dependencies[name]; !known {
+	g.ops = append(g.ops, parts.chainFor(http).Wrap(c.next))
+	slots[name] = c
+	s.publish(g)
+	if _, known := g.cfg.Dependencies[name]; !known && first {
 		s.unknown(name)
 	}
 	return c.p
@@ -178,8 +202,16 @@ func (s *Set) unknown(name string) {
 // Transport returns an http.RoundTripper that sends requests to base (nil:
 // http.DefaultTransport) through the pipeline of dependency name
 // (pavedhttp.NewTransport).
+//
+// When the dependency has a fallback section, its failures (fallback.outcomes)
+// are answered by the last good copy of the GET (pavedhttp.Stale), which the
+// Transport records beneath it; a reload that turns the fallback on or off
+// applies to the Transports already handed out.
 func (s *Set) Transport(name string, base http.RoundTripper, opts ...pavedhttp.Option) http.RoundTripper {
-	return pavedhttp.NewTransport(s.Pipeline(name), base, opts...)
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return pavedhttp.NewTransport(s.pipeline(name, true), &staleBase{s: s, name: name, base: base}, opts...)
 }
 
 // HTTPClient returns an http.Client whose requests go through the pipeline
@@ -215,7 +247,7 @@ func (s *Set) serverLocked() *serverSlot {
 	sl.idx = len(g.ops)
 	g.ops = append(g.ops, g.server.chain.Wrap(sl.next))
 	s.server = sl
-	s.gen.Store(g)
+	s.publish(g)
 	return sl
 }
 
@@ -246,7 +278,7 @@ func (s *Set) Handler(next http.Handler, opts ...pavedhttp.HandlerOption) http.H
 	h.idx = len(g.handlers)
 	g.handlers = append(g.handlers, s.buildHandler(g, sl.p, h))
 	s.handlers = append(s.handlers, h)
-	s.gen.Store(g)
+	s.publish(g)
 	return &handler{s: s, idx: h.idx}
 }
 
@@ -272,7 +304,9 @@ type handler struct {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.s.gen.Load().handlers[h.idx].ServeHTTP(w, r)
+	g := h.s.acquire()
+	defer h.s.release(g)
+	g.handlers[h.idx].ServeHTTP(w, r)
 }
 
 // ServerOptions returns the grpc.ServerOptions that admit a server's calls
@@ -286,7 +320,9 @@ func (s *Set) ServerOptions(opts ...pavedgrpc.Option) []grpc.ServerOption {
 		return metadataValue(ctx, s.Config().Server.CallerKey.Metadata)
 	})
 	idem := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if u := s.gen.Load().server.unary; u != nil {
+		g := s.acquire()
+		defer s.release(g)
+		if u := g.server.unary; u != nil {
 			return u(ctx, req, info, h)
 		}
 		return h(ctx, req)
@@ -296,14 +332,15 @@ func (s *Set) ServerOptions(opts ...pavedgrpc.Option) []grpc.ServerOption {
 }
 
 func (g *generation) clone() *generation {
-	c := *g
-	c.clients = make(map[string]*clientParts, len(g.clients)+1)
+	c := &generation{cfg: g.cfg, server: g.server,
+		clients:  make(map[string]*clientParts, len(g.clients)+1),
+		ops:      append([]paved.Op(nil), g.ops...),
+		handlers: append([]http.Handler(nil), g.handlers...),
+	}
 	for k, v := range g.clients {
 		c.clients[k] = v
 	}
-	c.ops = append([]paved.Op(nil), g.ops...)
-	c.handlers = append([]http.Handler(nil), g.handlers...)
-	return &c
+	return c
 }
 
 // Apply puts cfg in force: every pipeline and handler the Set handed out is
@@ -313,12 +350,15 @@ func (s *Set) Apply(cfg *Config) error { return s.apply(cfg, nil) }
 
 // apply is Apply; data, when not nil, is the file content cfg was parsed
 // from, remembered so that Watch does not reload it again.
-func (s *Set) apply(cfg *Config, data []byte) error {
+func (s *Set) apply(cfg *Config, data []byte) (err error) {
 	if cfg == nil {
 		return errors.New("policy: Apply needs a Config")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return errors.New("policy: the Set is closed")
+	}
 	old := s.gen.Load()
 	g := &generation{
 		cfg:      cfg,
@@ -331,10 +371,15 @@ func (s *Set) apply(cfg *Config, data []byte) error {
 		return fmt.Errorf("policy: %w", err)
 	}
 	g.server = srv
+	defer func() {
+		if err != nil {
+			s.discard(g)
+		}
+	}()
 	var unknown []string
 	for name, c := range s.clients {
-		parts, err := s.clientParts(g, name, old)
-		if err != nil {
+		var parts *clientParts
+		if parts, err = s.clientParts(g, name, old); err != nil {
 			return fmt.Errorf("policy: dependency %s: %w", name, err)
 		}
 		g.ops[c.idx] = parts.chain.Wrap(c.next)
@@ -343,13 +388,20 @@ func (s *Set) apply(cfg *Config, data []byte) error {
 			unknown = append(unknown, name)
 		}
 	}
+	for name, c := range s.transports {
+		var parts *clientParts
+		if parts, err = s.clientParts(g, name, old); err != nil {
+			return fmt.Errorf("policy: dependency %s: %w", name, err)
+		}
+		g.ops[c.idx] = parts.http.Wrap(c.next)
+	}
 	if sl := s.server; sl != nil {
 		g.ops[sl.idx] = g.server.chain.Wrap(sl.next)
 	}
 	for _, h := range s.handlers {
 		g.handlers[h.idx] = s.buildHandler(g, s.server.p, h)
 	}
-	s.gen.Store(g)
+	s.publish(g)
 	s.applied, s.hasApplied = sha256.Sum256(data), data != nil
 	for _, name := range unknown {
 		s.unknown(name)

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,6 +114,9 @@ func checkDependency(d Dependency) []Problem {
 	if b.Enabled && b.Window < 2*t.Attempt {
 		c.add("breaker.window", "must be at least 2 x timeout.attempt ("+fmtDur(2*t.Attempt)+"), so a window sees whole attempts", fmtDur(b.Window))
 	}
+	if b.Enabled {
+		checkBreakerKeys(&c, b)
+	}
 	if x := d.Bulkhead; x.Enabled {
 		if x.Adaptive {
 			checkLimits(&c, "bulkhead", x.Algorithm, x.InitialLimit, x.MinLimit, x.MaxLimit, 1_000_000)
@@ -127,6 +131,17 @@ func checkDependency(d Dependency) []Problem {
 	if x := d.Limit; x.Enabled {
 		checkRate(&c, "rate_limit", x)
 		c.durRange("rate_limit.max_wait", x.MaxWait, 0, time.Hour)
+		if x.Store != "memory" {
+			if x.MaxWait != 0 {
+				c.add("rate_limit.max_wait", "must be 0s with a Redis store: the fleet-wide limit refuses at once", fmtDur(x.MaxWait))
+			}
+			if x.ServerFeedback {
+				c.add("rate_limit.server_feedback", "must be false with a Redis store: the fleet-wide limit does not follow the server's RateLimit fields", "true")
+			}
+		}
+		if x.Key != "" && !validLimitName(x.Key) {
+			c.add("rate_limit.key", "must be 1..64 printable ASCII characters, without '\"' or '\\'", strconv.Quote(x.Key))
+		}
 	}
 	if x := d.Throttle; x.Enabled {
 		c.floatRange("throttle.k", x.K, 1, 10, false, false)
@@ -134,6 +149,10 @@ func checkDependency(d Dependency) []Problem {
 		c.floatRange("throttle.max_reject_probability", x.MaxRejectProbability, 0, 1, false, false)
 		c.floatRange("throttle.min_rate", x.MinRate, 0, 1_000_000, false, false)
 	}
+	if x := d.Fallback; x.Enabled {
+		checkFallback(&c, x)
+	}
+	checkChaos(&c, "chaos", d.Chaos)
 	return c.problems
 }
 
@@ -149,8 +168,62 @@ func checkLimits(c *checker, path, alg string, initial, lo, hi, top int) {
 }
 
 func checkRate(c *checker, path string, x RateLimit) {
-	c.floatRange(path+".rate", x.Rate, 0, 1e9, true, false)
+	if x.Store == "memory" {
+		c.floatRange(path+".rate", x.Rate, 0, 1e9, true, false)
+		c.intRange(path+".burst", x.Burst, 1, 1_000_000_000)
+		return
+	}
+	checkFleetStore(c, path+".store", x.Store)
+	c.floatRange(path+".rate", x.Rate, 0, 1e6, true, false) // redisrate: an interval of at least 1µs
 	c.intRange(path+".burst", x.Burst, 1, 1_000_000_000)
+	if x.Rate > 0 && x.Burst >= 1 && float64(x.Burst)*math.Round(1e6/x.Rate) > 1e15 {
+		c.add(path+".burst", "must be at most 1e9 seconds of the rate with a Redis store", strconv.Itoa(x.Burst))
+	}
+	if strings.ContainsAny(x.KeyPrefix, "{}") {
+		c.add(path+".key_prefix", "must not contain '{' or '}' (the caller's key is the Redis Cluster hash tag)", strconv.Quote(x.KeyPrefix))
+	}
+	if !x.FailClosed {
+		c.intRange(path+".replicas", x.Replicas, 1, 10_000)
+	}
+	c.durRange(path+".decision_timeout", x.DecisionTimeout, time.Millisecond, 10*time.Second)
+	c.durRange(path+".store_retry", x.StoreRetry, 10*time.Millisecond, time.Minute)
+}
+
+var perKeys = []string{"operation", "caller"}
+
+func checkBreakerKeys(c *checker, b Breaker) {
+	if b.PerKey != "" {
+		if !slices.Contains(perKeys, b.PerKey) {
+			c.add("breaker.per_key", `must be "" (one breaker) or one of `+strings.Join(perKeys, ", "), strconv.Quote(b.PerKey))
+		}
+		c.intRange("breaker.max_keys", b.MaxKeys, 1, 1<<20)
+		c.durRange("breaker.idle_timeout", b.IdleTimeout, time.Second, 24*time.Hour)
+	}
+	if b.Store == "memory" {
+		return
+	}
+	checkFleetStore(c, "breaker.store", b.Store)
+	if b.PerKey != "" {
+		c.add("breaker.per_key", `must be "" with a Redis store: the fleet shares one breaker per dependency`, strconv.Quote(b.PerKey))
+	}
+	if i := strings.IndexByte(b.KeyPrefix, '{'); i >= 0 && i+1 < len(b.KeyPrefix) && b.KeyPrefix[i+1] == '}' {
+		c.add("breaker.key_prefix", "must not hold an empty Redis Cluster hash tag '{}'", strconv.Quote(b.KeyPrefix))
+	}
+	c.durRange("breaker.sync_period", b.SyncPeriod, 10*time.Millisecond, 10*time.Second)
+}
+
+// validLimitName is ratelimit's rule for a limit's name: a structured-field
+// String without escapes.
+func validLimitName(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if ch := s[i]; ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func checkBudget(c *checker, path string, b Budget) {
@@ -187,6 +260,9 @@ func checkServer(s Server) []Problem {
 	}
 	if x := s.Limit; x.Enabled {
 		checkRate(&c, "server.rate_limit", x)
+		if x.Key != "" {
+			c.add("server.rate_limit.key", "must not be set: the server's limit is per caller (server.caller_key)", strconv.Quote(x.Key))
+		}
 		c.intRange("server.rate_limit.max_keys", x.MaxKeys, 1, 16_777_216)
 		if x.MaxWait != 0 {
 			c.add("server.rate_limit.max_wait", "must be 0s: a server answers a caller over its limit with 429 at once", fmtDur(x.MaxWait))
@@ -195,12 +271,15 @@ func checkServer(s Server) []Problem {
 	if x := s.Idempotency; x.Enabled {
 		if !validStoreURL(x.Store) {
 			c.add("server.idempotency.store", `must be "memory" or a redis://, rediss://, postgres:// or postgresql:// URL (opened by package policy/stores)`, strconv.Quote(redactStore(x.Store)))
+		} else if x.Store != "memory" && !storeLinked(x.Store) {
+			c.add("server.idempotency.store", notLinked(x.Store), strconv.Quote(redactStore(x.Store)))
 		}
 		c.durRange("server.idempotency.lease", x.Lease, time.Millisecond, 24*time.Hour)
 		c.durRange("server.idempotency.retention", x.Retention, max(x.Lease, time.Millisecond), 8760*time.Hour)
 		c.durRange("server.idempotency.store_timeout", x.StoreTimeout, time.Millisecond, time.Minute)
 		c.intRange("server.idempotency.max_stored_bytes", x.MaxStoredBytes, 0, 1<<30)
 	}
+	checkChaos(&c, "server.chaos", s.Chaos)
 	return c.problems
 }
 

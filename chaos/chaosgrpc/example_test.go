@@ -2,6 +2,7 @@ package chaosgrpc_test
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"google.golang.org/grpc"
@@ -19,4 +20,23 @@ func Example() {
 	defer srv.Stop()
 	fmt.Println(shed.Fault().Name(), shed.Rate())
 	// Output: grpc_code 0.1
+}
+
+// A server that resets the connection of one call in twenty with an RST: it
+// serves on a chaosgrpc.Listener, where the interceptor finds the call's
+// connection.
+func ExampleListener() {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	lis := chaosgrpc.NewListener(inner)
+	reset := chaos.MustNew(chaosgrpc.Reset(), chaos.WithRate(0.05))
+	srv := grpc.NewServer(grpc.ChainUnaryInterceptor(chaosgrpc.UnaryServerInterceptor(reset, chaosgrpc.WithListener(lis))))
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(lis) }()
+	srv.Stop()
+	<-done
+	fmt.Println(reset.Fault().Name(), lis.Conns())
+	// Output: reset 0
 }

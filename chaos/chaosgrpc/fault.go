@@ -111,7 +111,11 @@ func mustGRPCFault(c *chaos.Chaos) {
 	if c == nil {
 		panic("chaosgrpc: needs a *chaos.Chaos, got nil")
 	}
-	if _, ok := c.Fault().(CodeFault); ok || chaos.IsGeneric(c.Fault()) {
+	switch c.Fault().(type) {
+	case CodeFault, resetFault:
+		return
+	}
+	if chaos.IsGeneric(c.Fault()) {
 		return
 	}
 	panic("chaosgrpc: fault " + strconv.Quote(c.Fault().Name()) + " belongs to another transport")

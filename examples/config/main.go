@@ -16,6 +16,7 @@ import (
 	"os"
 
 	"github.com/paved-go/paved/policy"
+	_ "github.com/paved-go/paved/policy/stores" // the redis:// stores the file names
 )
 
 //go:embed paved.yaml

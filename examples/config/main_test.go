@@ -80,6 +80,14 @@ func TestExampleFileSetsEverySection(t *testing.T) {
 		"dependency.bulkhead.adaptive", "dependency.bulkhead.algorithm", "dependency.bulkhead.initial_limit", "dependency.bulkhead.min_limit", "dependency.bulkhead.max_limit",
 		"dependency.rate_limit.enabled", "dependency.rate_limit.rate", "dependency.rate_limit.burst", "dependency.rate_limit.max_wait", "dependency.rate_limit.server_feedback",
 		"dependency.throttle.enabled", "dependency.throttle.k", "dependency.throttle.window", "dependency.throttle.max_reject_probability", "dependency.throttle.min_rate",
+		"dependency.breaker.per_key", "dependency.breaker.max_keys", "dependency.breaker.idle_timeout",
+		"dependency.breaker.store", "dependency.breaker.key_prefix", "dependency.breaker.sync_period",
+		"dependency.rate_limit.store", "dependency.rate_limit.key_prefix", "dependency.rate_limit.key", "dependency.rate_limit.fail_closed",
+		"dependency.rate_limit.replicas", "dependency.rate_limit.decision_timeout", "dependency.rate_limit.store_retry",
+		"dependency.fallback.enabled", "dependency.fallback.outcomes", "dependency.fallback.stale.max_age",
+		"dependency.fallback.stale.max_entries", "dependency.fallback.stale.max_body",
+		"dependency.chaos.enabled", "dependency.chaos.rate", "dependency.chaos.seed", "dependency.chaos.faults",
+		"server.chaos.enabled", "server.chaos.faults",
 		"server.rate_limit.rate", "server.rate_limit.burst", "server.rate_limit.max_keys",
 		"server.load_shed.algorithm", "server.load_shed.initial_limit", "server.load_shed.min_limit", "server.load_shed.max_limit",
 		"server.load_shed.max_queue", "server.load_shed.codel_target", "server.load_shed.codel_interval", "server.load_shed.retry_after",
@@ -96,6 +104,7 @@ func TestExampleFileBuilds(t *testing.T) {
 	cfg, err := policy.Parse(example)
 	require.NoError(t, err)
 	set := policy.New(cfg)
+	defer func() { require.NoError(t, set.Close()) }() // the fleet breaker's sync, the Redis clients
 	for _, name := range append(cfg.Names(), "unknown") {
 		assert.Equal(t, name, set.Pipeline(name).Name())
 	}

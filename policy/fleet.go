@@ -1,0 +1,126 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/breaker"
+	"github.com/paved-go/paved/clock"
+)
+
+// FleetPolicy is a policy whose state every replica of a service shares
+// through a server (a fleet-wide rate limit, a fleet-wide breaker). The Set
+// closes it once no configuration in force or call in flight uses it.
+type FleetPolicy interface {
+	paved.Middleware
+	Close() error
+}
+
+// FleetRateLimit is the settings of a fleet-wide rate limit
+// (ratelimit/redisrate), from rate_limit or server.rate_limit.
+type FleetRateLimit struct {
+	Rate            float64 // calls a second
+	Burst           int
+	Name            string                           // the limit's name, in its keys and RateLimit fields
+	KeyPrefix       string                           // every key's prefix
+	Key             func(ctx context.Context) string // each call's key; nil: the caller's key (paved.CallFrom(ctx).Key())
+	FailClosed      bool                             // refuse while the server cannot decide
+	Replicas        int                              // fail open: the local limit is Rate/Replicas
+	DecisionTimeout time.Duration
+	StoreRetry      time.Duration
+	MaxKeys         int // callers the local fallback keeps
+	Clock           clock.Clock
+}
+
+// FleetBreaker is the settings of a fleet-wide circuit breaker
+// (breaker/redisbreaker), from breaker.
+type FleetBreaker struct {
+	Name       string           // the dependency's: the fleet shares one breaker per name
+	KeyPrefix  string           // every key's prefix
+	SyncPeriod time.Duration    // how often counts are shared
+	Options    []breaker.Option // the local breaker's
+}
+
+// FleetOpener opens the fleet-wide policies a policy file names by URL
+// (rate_limit.store, breaker.store). Package policy/stores registers one
+// for redis:// and rediss:// URLs; import it for its side effect, so that a
+// service that never names such a store never compiles go-redis.
+//
+// Each func gets the URL as written and must not block on the network: a
+// Redis that cannot be reached is the policy's own failure mode (a rate
+// limit fails open or closed, a breaker decides locally), not an error.
+type FleetOpener struct {
+	RateLimit func(rawURL string, l FleetRateLimit) (FleetPolicy, error)
+	Breaker   func(rawURL string, b FleetBreaker) (FleetPolicy, error)
+}
+
+var fleetOpeners = struct {
+	sync.RWMutex
+	m map[string]FleetOpener
+}{m: map[string]FleetOpener{}}
+
+// RegisterFleet makes rate_limit.store and breaker.store URLs of scheme
+// open with o. It panics if scheme is registered twice or o lacks a func:
+// that is a programmer error, found at start-up.
+func RegisterFleet(scheme string, o FleetOpener) {
+	fleetOpeners.Lock()
+	defer fleetOpeners.Unlock()
+	if o.RateLimit == nil || o.Breaker == nil {
+		panic("policy: RegisterFleet of " + scheme + " needs RateLimit and Breaker")
+	}
+	if _, dup := fleetOpeners.m[scheme]; dup {
+		panic("policy: RegisterFleet called twice for " + scheme)
+	}
+	fleetOpeners.m[scheme] = o
+}
+
+func fleetOpener(rawURL string) (FleetOpener, bool) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return FleetOpener{}, false
+	}
+	fleetOpeners.RLock()
+	defer fleetOpeners.RUnlock()
+	o, ok := fleetOpeners.m[u.Scheme]
+	return o, ok
+}
+
+// fleetSchemes are the schemes a fleet store URL may have.
+var fleetSchemes = map[string]bool{"redis": true, "rediss": true}
+
+// checkFleetStore checks a rate_limit.store or breaker.store that is not
+// "memory".
+func checkFleetStore(c *checker, path, s string) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || !fleetSchemes[u.Scheme] {
+		c.add(path, `must be "memory" or a redis:// or rediss:// URL (opened by package policy/stores)`, strconv.Quote(redactStore(s)))
+		return
+	}
+	if _, ok := fleetOpener(s); !ok {
+		c.add(path, notLinked(s), strconv.Quote(redactStore(s)))
+	}
+}
+
+// storeLinked reports whether an idempotency store URL has an opener.
+func storeLinked(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	storeOpeners.RLock()
+	defer storeOpeners.RUnlock()
+	return storeOpeners.m[u.Scheme] != nil
+}
+
+func notLinked(rawURL string) string {
+	scheme := "?"
+	if u, err := url.Parse(rawURL); err == nil {
+		scheme = u.Scheme
+	}
+	return fmt.Sprintf(`needs an opener for %s:// URLs, and none is linked in: import _ "github.com/paved-go/paved/policy/stores"`, scheme)
+}
