@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"slices"
+
 	"google.golang.org/grpc"
 
 	"github.com/paved-go/paved"
@@ -72,12 +74,16 @@ func (p *clientParts) resources() []FleetPolicy {
 // bulkhead, rate limit, attempt timeout, chaos; for HTTP clients a fallback
 // outermost. prev, when not nil, is the same name's parts in the generation
 // being replaced.
-func buildClient(name string, d Dependency, prev *clientParts, o *options) (*clientParts, error) {
+func buildClient(name string, d Dependency, prev *clientParts, o *options) (_ *clientParts, err error) {
 	p := &clientParts{dep: d}
 	if prev == nil {
 		prev = &clientParts{} // nothing to keep
 	}
-	var err error
+	defer func() {
+		if err != nil {
+			closeNew(p.resources(), prev.resources())
+		}
+	}()
 	switch {
 	case d.Hedge.Enabled:
 		if prev.hedge != nil && prev.dep.Hedge == d.Hedge {
@@ -277,6 +283,16 @@ func (p *serverParts) resources() []FleetPolicy {
 
 type closer interface{ Close() error }
 
+// closeNew closes the resources a build that failed opened: those in built
+// and not in kept (the previous generation's, which stay in force).
+func closeNew(built, kept []FleetPolicy) {
+	for _, r := range built {
+		if !slices.Contains(kept, r) {
+			_ = r.Close()
+		}
+	}
+}
+
 // closeOnly is a store that closes, as a resource of the Set's.
 type closeOnly struct{ closer }
 
@@ -286,11 +302,16 @@ func (closeOnly) Wrap(next paved.Op) paved.Op { return next }
 // deadline, the per-caller rate limit (cheap, so a caller over its quota
 // never takes a slot of the shedder), load shedding, chaos. Idempotency is
 // the adapters' (Handler, ServerOptions), inside admission.
-func buildServer(s Server, prev *serverParts, o *options) (*serverParts, error) {
+func buildServer(s Server, prev *serverParts, o *options) (_ *serverParts, err error) {
 	p := &serverParts{srv: s}
 	if prev == nil {
 		prev = &serverParts{}
 	}
+	defer func() {
+		if err != nil {
+			closeNew(p.resources(), prev.resources())
+		}
+	}()
 	var ms []paved.Middleware
 	if s.Deadline.Enabled {
 		t, err := timeout.New(s.Deadline.Max, timeout.WithClock(o.clock))
@@ -299,7 +320,6 @@ func buildServer(s Server, prev *serverParts, o *options) (*serverParts, error) 
 		}
 		ms = append(ms, t)
 	}
-	var err error
 	if x := s.Limit; x.Enabled {
 		if prev.limiter != nil && prev.srv.Limit == x {
 			p.limiter = prev.limiter
@@ -349,10 +369,7 @@ func buildServer(s Server, prev *serverParts, o *options) (*serverParts, error) 
 				idempotency.WithRetention(x.Retention), idempotency.WithStoreTimeout(x.StoreTimeout),
 				idempotency.WithMaxStoredBytes(x.MaxStoredBytes), idempotency.WithFailOpen(x.FailOpen),
 				idempotency.WithClock(o.clock)); err != nil {
-				if c, ok := p.store.(closer); ok {
-					_ = c.Close()
-				}
-				return nil, err
+				return nil, err // the deferred closeNew closes the store it opened
 			}
 		}
 		required := x.Required

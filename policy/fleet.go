@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,9 +55,15 @@ type FleetBreaker struct {
 // Each func gets the URL as written and must not block on the network: a
 // Redis that cannot be reached is the policy's own failure mode (a rate
 // limit fails open or closed, a breaker decides locally), not an error.
+//
+// Check, when set, reports a URL the opener would refuse (a database that
+// is not a number, an option it does not know), without the network: Parse
+// calls it, so such a URL is a Problem with its path and line, not a
+// failure when the Set builds the policy.
 type FleetOpener struct {
 	RateLimit func(rawURL string, l FleetRateLimit) (FleetPolicy, error)
 	Breaker   func(rawURL string, b FleetBreaker) (FleetPolicy, error)
+	Check     func(rawURL string) error
 }
 
 var fleetOpeners = struct {
@@ -101,9 +108,35 @@ func checkFleetStore(c *checker, path, s string) {
 		c.add(path, `must be "memory" or a redis:// or rediss:// URL (opened by package policy/stores)`, strconv.Quote(redactStore(s)))
 		return
 	}
-	if _, ok := fleetOpener(s); !ok {
+	o, ok := fleetOpener(s)
+	if !ok {
 		c.add(path, notLinked(s), strconv.Quote(redactStore(s)))
+		return
 	}
+	checkURL(c, path, s, o.Check)
+}
+
+// checkURL adds a problem at path when check (an opener's; nil: none)
+// refuses rawURL.
+func checkURL(c *checker, path, rawURL string, check func(string) error) {
+	if check == nil {
+		return
+	}
+	if err := check(rawURL); err != nil {
+		c.add(path, "must be a URL its opener accepts: "+redactErr(err, rawURL), strconv.Quote(redactStore(rawURL)))
+	}
+}
+
+// redactErr is err's message without rawURL's password, should the opener
+// have quoted it.
+func redactErr(err error, rawURL string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(rawURL); perr == nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "[redacted]")
+		}
+	}
+	return msg
 }
 
 // storeLinked reports whether an idempotency store URL has an opener.

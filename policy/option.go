@@ -39,7 +39,7 @@ func newOptions(opts []Option) *options {
 }
 
 // WithTelemetry makes every pipeline of the Set, and the Set's own events
-// (config_reloaded, config_rejected, unknown_dependency), report through t.
+// (config_reloaded, config_rejected, unknown_dependency, config_degraded), report through t.
 // Default: telemetry.New(), the global OpenTelemetry providers and no logger.
 func WithTelemetry(t *telemetry.Telemetry) Option { return func(o *options) { o.tel = t } }
 

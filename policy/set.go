@@ -69,16 +69,25 @@ type generation struct {
 
 // New returns a Set for cfg; a nil cfg means the built-in defaults
 // (BuiltinDefaults) for every name.
+//
+// A server section that passed validation yet does not build (an opener
+// refused its store) is built with its stores local instead, and reported
+// as a config_degraded event: New has no error to return, and must not
+// panic a service. Open returns the error.
 func New(cfg *Config, opts ...Option) *Set {
 	o := newOptions(opts)
 	if cfg == nil {
 		cfg, _ = Parse(nil)
 	}
-	s := &Set{o: o, clients: map[string]*clientSlot{}, transports: map[string]*clientSlot{}}
 	srv, err := buildServer(cfg.Server, nil, o)
 	if err != nil {
-		panic("policy: a validated server section did not build: " + err.Error())
+		srv = degradedServer(cfg.Server, err, o)
 	}
+	return newSet(cfg, srv, o)
+}
+
+func newSet(cfg *Config, srv *serverParts, o *options) *Set {
+	s := &Set{o: o, clients: map[string]*clientSlot{}, transports: map[string]*clientSlot{}}
 	s.publish(&generation{cfg: cfg, clients: map[string]*clientParts{}, server: srv})
 	return s
 }
@@ -93,7 +102,12 @@ func Open(path string, opts ...Option) (*Set, error) {
 	if len(problems) > 0 {
 		return nil, &Error{Source: path, Problems: problems}
 	}
-	s := New(cfg, opts...)
+	o := newOptions(opts)
+	srv, err := buildServer(cfg.Server, nil, o)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %s: %w", path, err)
+	}
+	s := newSet(cfg, srv, o)
 	s.source, s.applied, s.hasApplied = path, sha256.Sum256(data), true
 	return s, nil
 }
@@ -138,7 +152,11 @@ func (l *live) Wrap(next paved.Op) paved.Op {
 // dependency's section with defaults filled in. A name the configuration
 // does not know gets the defaults, never a pipeline without a timeout, and
 // an unknown_dependency event (a warning when the telemetry has a logger).
-// The same name always returns the same Pipeline.
+// A section that passed validation yet does not build (an opener refused
+// its store) is built with its stores local, else from the built-in
+// defaults, and reported as a config_degraded event: never a panic, never
+// a client without a timeout. The same name always returns the same
+// Pipeline.
 func (s *Set) Pipeline(name string) *paved.Pipeline { return s.pipeline(name, false) }
 
 // pipeline returns name's Pipeline, or with http its HTTP pipeline: the same
@@ -160,7 +178,8 @@ func (s *Set) pipeline(name string, http bool) *paved.Pipeline {
 	g := old.clone()
 	parts, err := s.clientParts(g, name, nil)
 	if err != nil {
-		panic("policy: a validated dependency did not build: " + err.Error())
+		d, _ := g.cfg.Dependency(name)
+		parts = s.degradedClient(g, name, d, err)
 	}
 	c.idx = len(g.ops)
 	g.ops = append(g.ops, parts.chainFor(http).Wrap(c.next))

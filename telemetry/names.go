@@ -32,7 +32,7 @@ const (
 	// AttrRetryReason is on retries_exhausted events: why no further
 	// attempt was made ("max_attempts", "budget", "pushback", ...).
 	AttrRetryReason = "resilience.retry.reason"
-	// AttrDependency is on unknown_dependency events: the name asked for
+	// AttrDependency is on unknown_dependency and config_degraded events: the name asked for
 	// that the configuration does not have.
 	AttrDependency = "resilience.dependency"
 	// AttrProblems is on config_rejected events: how many problems the
@@ -92,6 +92,10 @@ const (
 	EventConfigRejected     = "config_rejected"     // a new configuration was invalid; the old one stays
 	EventUnknownDependency  = "unknown_dependency"  // a pipeline was asked for a name the configuration lacks: it got the defaults
 	EventPipelineMisordered = "pipeline_misordered" // paved.New found a composition problem (paved.Check)
+	// EventConfigDegraded: a validated section did not build (an opener
+	// refused a store): it runs with local stores, or the built-in
+	// defaults, rather than failing the service.
+	EventConfigDegraded = "config_degraded"
 )
 
 // OutcomeNames are the values of resilience.outcome, indexed by paved.Outcome.

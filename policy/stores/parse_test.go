@@ -72,3 +72,28 @@ func TestFleetStoreValidationErrors(t *testing.T) {
 		})
 	}
 }
+
+// A fleet store URL the opener would refuse is a problem at Parse, with its
+// path and line, rather than a Set that cannot build the policy.
+func TestFleetStoreURLCheckedAtParse(t *testing.T) {
+	const refused = "must be a URL its opener accepts: "
+	cases := []struct{ yaml, want string }{
+		{"dependencies:\n  d:\n    breaker: {store: 'redis://127.0.0.1:6379/abc'}\n",
+			`line 3: dependencies.d.breaker.store: ` + refused + `redis: invalid database number: "abc", got "redis://127.0.0.1:6379/abc"`},
+		{"dependencies:\n  d:\n    rate_limit: {store: 'redis://127.0.0.1:6379/0?foo=1'}\n",
+			`line 3: dependencies.d.rate_limit.store: ` + refused + `redis: unexpected option: foo, got "redis://127.0.0.1:6379/0?foo=1"`},
+		{"defaults:\n  breaker: {store: 'redis://127.0.0.1:6379/abc'}\ndependencies: {d: {}, e: {}}\n",
+			`line 2: defaults.breaker.store: ` + refused + `redis: invalid database number: "abc", got "redis://127.0.0.1:6379/abc"`},
+		{"server:\n  rate_limit:\n    store: 'rediss://:sekrit@127.0.0.1:6379/0?foo=1'\n",
+			`line 3: server.rate_limit.store: ` + refused + `redis: unexpected option: foo, got "rediss://:[redacted]@127.0.0.1:6379/0?foo=1"`},
+	}
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			_, err := policy.Parse([]byte(c.yaml))
+			var pe *policy.Error
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, "invalid paved policy configuration:\n  "+c.want, err.Error())
+			assert.NotContains(t, err.Error(), "sekrit")
+		})
+	}
+}

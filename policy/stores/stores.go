@@ -20,6 +20,11 @@
 //   - breaker.store: a breaker whose trips the fleet shares,
 //     breaker/redisbreaker (STANDARDS.md RS-6).
 //
+// A rate_limit.store or breaker.store URL is checked when the file is
+// parsed (policy.FleetOpener.Check): one redis.ParseURL refuses (a
+// database that is not a number, an unknown option) is a validation
+// problem with its path and line.
+//
 // Each opens a client of its own (go-redis dials lazily: a pool costs
 // nothing until used). A store or policy is opened when a configuration
 // that names it is built (at start, and at a reload that changes its
@@ -49,7 +54,7 @@ func init() {
 	policy.RegisterStore("rediss", openRedis)
 	policy.RegisterStore("postgres", openPostgres)
 	policy.RegisterStore("postgresql", openPostgres)
-	fleet := policy.FleetOpener{RateLimit: openRateLimit, Breaker: openBreaker}
+	fleet := policy.FleetOpener{RateLimit: openRateLimit, Breaker: openBreaker, Check: checkRedis}
 	policy.RegisterFleet("redis", fleet)
 	policy.RegisterFleet("rediss", fleet)
 }
@@ -94,6 +99,12 @@ func openPostgres(ctx context.Context, rawURL string) (idempotency.Store, error)
 		return nil, err
 	}
 	return &closingStore{Store: st, close: func() error { pool.Close(); return nil }}, nil
+}
+
+// checkRedis reports a URL redis.ParseURL refuses: what newClient would.
+func checkRedis(rawURL string) error {
+	_, err := redis.ParseURL(rawURL)
+	return err
 }
 
 func newClient(rawURL string) (*redis.Client, error) {
