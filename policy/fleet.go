@@ -139,15 +139,16 @@ func redactErr(err error, rawURL string) string {
 	return msg
 }
 
-// storeLinked reports whether an idempotency store URL has an opener.
-func storeLinked(rawURL string) bool {
+// storeLinked reports whether an idempotency store URL has an opener, and
+// returns the opener's check (nil: none).
+func storeLinked(rawURL string) (check func(string) error, ok bool) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return false
+		return nil, false
 	}
 	storeOpeners.RLock()
 	defer storeOpeners.RUnlock()
-	return storeOpeners.m[u.Scheme] != nil
+	return storeOpeners.checks[u.Scheme], storeOpeners.m[u.Scheme] != nil
 }
 
 func notLinked(rawURL string) string {

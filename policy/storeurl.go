@@ -25,12 +25,13 @@ type StoreOpener func(ctx context.Context, rawURL string) (idempotency.Store, er
 
 var storeOpeners = struct {
 	sync.RWMutex
-	m map[string]StoreOpener
-}{m: map[string]StoreOpener{}}
+	m      map[string]StoreOpener
+	checks map[string]func(rawURL string) error
+}{m: map[string]StoreOpener{}, checks: map[string]func(string) error{}}
 
 // RegisterStore makes URLs of scheme open with open. It panics if scheme is
 // registered twice or open is nil: that is a programmer error, found at
-// start-up.
+// start-up. RegisterStoreCheck lets Parse refuse a URL open would.
 func RegisterStore(scheme string, open StoreOpener) {
 	storeOpeners.Lock()
 	defer storeOpeners.Unlock()
@@ -41,6 +42,25 @@ func RegisterStore(scheme string, open StoreOpener) {
 		panic("policy: RegisterStore called twice for " + scheme)
 	}
 	storeOpeners.m[scheme] = open
+}
+
+// RegisterStoreCheck makes Parse check server.idempotency.store URLs of
+// scheme with check, which reports a URL the scheme's opener would refuse
+// (a database that is not a number, an option it does not know) without
+// the network. Such a URL is then a Problem with its path and line, rather
+// than a store that fails every request once the Set tries to open it. It
+// panics if scheme has a check already or check is nil: a programmer
+// error, found at start-up.
+func RegisterStoreCheck(scheme string, check func(rawURL string) error) {
+	storeOpeners.Lock()
+	defer storeOpeners.Unlock()
+	if check == nil {
+		panic("policy: RegisterStoreCheck of " + scheme + " with a nil check")
+	}
+	if _, dup := storeOpeners.checks[scheme]; dup {
+		panic("policy: RegisterStoreCheck called twice for " + scheme)
+	}
+	storeOpeners.checks[scheme] = check
 }
 
 // storeSchemes are the URL schemes server.idempotency.store accepts.

@@ -271,8 +271,12 @@ func checkServer(s Server) []Problem {
 	if x := s.Idempotency; x.Enabled {
 		if !validStoreURL(x.Store) {
 			c.add("server.idempotency.store", `must be "memory" or a redis://, rediss://, postgres:// or postgresql:// URL (opened by package policy/stores)`, strconv.Quote(redactStore(x.Store)))
-		} else if x.Store != "memory" && !storeLinked(x.Store) {
-			c.add("server.idempotency.store", notLinked(x.Store), strconv.Quote(redactStore(x.Store)))
+		} else if x.Store != "memory" {
+			if check, ok := storeLinked(x.Store); !ok {
+				c.add("server.idempotency.store", notLinked(x.Store), strconv.Quote(redactStore(x.Store)))
+			} else {
+				checkURL(&c, "server.idempotency.store", x.Store, check)
+			}
 		}
 		c.durRange("server.idempotency.lease", x.Lease, time.Millisecond, 24*time.Hour)
 		c.durRange("server.idempotency.retention", x.Retention, max(x.Lease, time.Millisecond), 8760*time.Hour)

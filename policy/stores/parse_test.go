@@ -97,3 +97,29 @@ func TestFleetStoreURLCheckedAtParse(t *testing.T) {
 		})
 	}
 }
+
+// So is an idempotency store URL its opener would refuse: it validated,
+// then every keyed request was answered 503.
+func TestIdempotencyStoreURLCheckedAtParse(t *testing.T) {
+	const refused = "must be a URL its opener accepts: "
+	cases := []struct{ store, want string }{
+		{"redis://127.0.0.1:6379/abc", refused + `redis: invalid database number: "abc"`},
+		{"rediss://127.0.0.1:6379/0?foo=1", refused + `redis: unexpected option: foo`},
+		{"postgres://u:sekrit@127.0.0.1:5432/db?pool_max_conns=x",
+			refused + "cannot parse `postgres://u:xxxxx@127.0.0.1:5432/db?pool_max_conns=x`: cannot parse pool_max_conns (strconv.ParseInt: parsing \"x\": invalid syntax)"},
+		{"postgresql://u@127.0.0.1/db?sslmode=bogus", refused + "cannot parse `postgresql://u@127.0.0.1/db?sslmode=bogus`: failed to configure TLS (sslmode is invalid)"},
+	}
+	for _, c := range cases {
+		t.Run(c.store, func(t *testing.T) {
+			_, err := policy.Parse([]byte("server:\n  idempotency:\n    store: '" + c.store + "'\n"))
+			ps := policy.ProblemsOf(err)
+			require.Len(t, ps, 1, "%v", err)
+			assert.Equal(t, "server.idempotency.store", ps[0].Path)
+			assert.Equal(t, 3, ps[0].Line)
+			assert.Equal(t, c.want, ps[0].Rule)
+			assert.NotContains(t, err.Error(), "sekrit")
+		})
+	}
+	_, err := policy.Parse([]byte("server: {idempotency: {store: 'postgres://u@127.0.0.1:5432/db?pool_max_conns=4'}}"))
+	assert.NoError(t, err, "what the opener accepts passes")
+}

@@ -20,10 +20,10 @@
 //   - breaker.store: a breaker whose trips the fleet shares,
 //     breaker/redisbreaker (STANDARDS.md RS-6).
 //
-// A rate_limit.store or breaker.store URL is checked when the file is
-// parsed (policy.FleetOpener.Check): one redis.ParseURL refuses (a
-// database that is not a number, an unknown option) is a validation
-// problem with its path and line.
+// Every URL is checked when the file is parsed (policy.FleetOpener.Check,
+// policy.RegisterStoreCheck): one redis.ParseURL or pgxpool.ParseConfig
+// refuses (a database that is not a number, an unknown option) is a
+// validation problem with its path and line.
 //
 // Each opens a client of its own (go-redis dials lazily: a pool costs
 // nothing until used). A store or policy is opened when a configuration
@@ -54,6 +54,10 @@ func init() {
 	policy.RegisterStore("rediss", openRedis)
 	policy.RegisterStore("postgres", openPostgres)
 	policy.RegisterStore("postgresql", openPostgres)
+	policy.RegisterStoreCheck("redis", checkRedis)
+	policy.RegisterStoreCheck("rediss", checkRedis)
+	policy.RegisterStoreCheck("postgres", checkPostgres)
+	policy.RegisterStoreCheck("postgresql", checkPostgres)
 	fleet := policy.FleetOpener{RateLimit: openRateLimit, Breaker: openBreaker, Check: checkRedis}
 	policy.RegisterFleet("redis", fleet)
 	policy.RegisterFleet("rediss", fleet)
@@ -104,6 +108,13 @@ func openPostgres(ctx context.Context, rawURL string) (idempotency.Store, error)
 // checkRedis reports a URL redis.ParseURL refuses: what newClient would.
 func checkRedis(rawURL string) error {
 	_, err := redis.ParseURL(rawURL)
+	return err
+}
+
+// checkPostgres reports a URL pgxpool.ParseConfig refuses: what
+// openPostgres would. It reads no network (a password file, if named).
+func checkPostgres(rawURL string) error {
+	_, err := pgxpool.ParseConfig(rawURL)
 	return err
 }
 
