@@ -50,8 +50,14 @@ func newClientLimiter(name string, l RateLimit, o *options) (paved.Middleware, e
 	if key == "" {
 		key = name
 	}
-	return openFleetLimit(l, func(context.Context) string { return key }, o)
+	return openFleetLimit(l, clientLimitName, func(context.Context) string { return key }, o)
 }
+
+// clientLimitName names a dependency's fleet-wide limit, in its Redis keys
+// (prefix{key}:name): not the server's per-caller name (ratelimit.DefaultName,
+// which its RateLimit fields show callers), so that dependency "acme" and
+// tenant "acme" keep separate buckets under one key_prefix.
+const clientLimitName = "client"
 
 // newServerLimiter builds the per-caller limit: the process's, or the
 // fleet's (server.rate_limit.store), keyed by the caller's key.
@@ -59,16 +65,16 @@ func newServerLimiter(l RateLimit, o *options) (paved.Middleware, error) {
 	if l.Store == "memory" {
 		return ratelimit.PerKey(rate.Limit(l.Rate), l.Burst, ratelimit.WithMaxKeys(l.MaxKeys), ratelimit.WithClock(o.clock))
 	}
-	return openFleetLimit(l, nil, o)
+	return openFleetLimit(l, ratelimit.DefaultName, nil, o)
 }
 
-func openFleetLimit(l RateLimit, key func(context.Context) string, o *options) (paved.Middleware, error) {
+func openFleetLimit(l RateLimit, name string, key func(context.Context) string, o *options) (paved.Middleware, error) {
 	op, ok := fleetOpener(l.Store)
 	if !ok {
 		return nil, errors.New("rate_limit.store: " + notLinked(l.Store))
 	}
 	return op.RateLimit(l.Store, FleetRateLimit{
-		Rate: l.Rate, Burst: l.Burst, Name: ratelimit.DefaultName, KeyPrefix: l.KeyPrefix, Key: key,
+		Rate: l.Rate, Burst: l.Burst, Name: name, KeyPrefix: l.KeyPrefix, Key: key,
 		FailClosed: l.FailClosed, Replicas: l.Replicas, DecisionTimeout: l.DecisionTimeout,
 		StoreRetry: l.StoreRetry, MaxKeys: l.MaxKeys, Clock: o.clock,
 	})

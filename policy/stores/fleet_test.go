@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/internal/servicetest"
 	"github.com/paved-go/paved/policy"
 	"github.com/paved-go/paved/ratelimit"
@@ -196,4 +197,30 @@ func TestReplacedStoreDrains(t *testing.T) {
 	clients.Wait()
 	close(stop)
 	wg.Wait()
+}
+
+// A dependency's fleet-wide limit and the server's per-caller one keep
+// separate buckets in one Redis, even under one key_prefix: dependency
+// "acme" and tenant "acme" do not share a quota.
+func TestClientAndServerLimitsKeepSeparateKeys(t *testing.T) {
+	servicetest.Redis(t)
+	yaml := fmt.Sprintf(`
+dependencies:
+  acme:
+    retry: { max_attempts: 1 }
+    rate_limit: { rate: 0.01, burst: 1, store: 'redis://%[1]s/0', key_prefix: '%[2]s' }
+server:
+  rate_limit: { rate: 0.01, burst: 1, store: 'redis://%[1]s/0', key_prefix: '%[2]s' }
+`, servicetest.RedisAddr(), prefix(t))
+	cfg, err := policy.Parse([]byte(yaml))
+	require.NoError(t, err)
+	s := policy.New(cfg)
+	defer func() { require.NoError(t, s.Close()) }()
+	ok := func(context.Context) error { return nil }
+	require.NoError(t, s.Pipeline("acme").Run(context.Background(), ok), "the dependency's one token")
+	require.ErrorIs(t, s.Pipeline("acme").Run(context.Background(), ok), ratelimit.ErrLimited)
+
+	tenant := paved.WithCallInfo(context.Background(), paved.CallInfo{Key: "acme"})
+	require.NoError(t, s.ServerPipeline().Run(tenant, ok), "the tenant's own token, not the dependency's")
+	require.ErrorIs(t, s.ServerPipeline().Run(tenant, ok), ratelimit.ErrLimited)
 }
