@@ -346,7 +346,7 @@ func buildServer(s Server, prev *serverParts, o *options) (_ *serverParts, err e
 		return nil, err
 	}
 	for _, c := range p.chaos {
-		ms = append(ms, c)
+		ms = append(ms, serverChaos{c})
 	}
 	if x := s.Idempotency; x.Enabled {
 		if prev.guard != nil && prev.srv.Idempotency == x {
