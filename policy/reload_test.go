@@ -234,3 +234,23 @@ func TestInFlightCallFinishesOnTheOldPipeline(t *testing.T) {
 	require.ErrorAs(t, err, &ex)
 	assert.Equal(t, int64(2), attempts.Load(), "the call began under max_attempts 2 and ends under it")
 }
+
+// A reload that drops a dependency reports it once, whether the service
+// uses it through Pipeline, HTTPClient or both.
+func TestReloadReportsDroppedDependenciesOnce(t *testing.T) {
+	log, tel := telemetrytest.New()
+	s := policy.New(mustParse(t, "dependencies: {web: {}, both: {}, rpc: {}}"), policy.WithTelemetry(tel))
+	defer func() { require.NoError(t, s.Close()) }()
+	s.HTTPClient("web")
+	s.HTTPClient("both")
+	s.Pipeline("both")
+	s.DialOptions("rpc")
+	require.Zero(t, log.Count(telemetry.EventUnknownDependency))
+
+	require.NoError(t, s.Reload([]byte("dependencies: {other: {}}")))
+	var names []string
+	for _, e := range log.Events(telemetry.EventUnknownDependency) {
+		names = append(names, e.Attrs[telemetry.AttrDependency])
+	}
+	assert.ElementsMatch(t, []string{"web", "both", "rpc"}, names)
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -395,17 +396,12 @@ func (s *Set) apply(cfg *Config, data []byte) (err error) {
 			s.discard(g)
 		}
 	}()
-	var unknown []string
 	for name, c := range s.clients {
 		var parts *clientParts
 		if parts, err = s.clientParts(g, name, old); err != nil {
 			return fmt.Errorf("policy: dependency %s: %w", name, err)
 		}
 		g.ops[c.idx] = parts.chain.Wrap(c.next)
-		_, was := old.cfg.Dependencies[name]
-		if _, is := cfg.Dependencies[name]; was && !is {
-			unknown = append(unknown, name)
-		}
 	}
 	for name, c := range s.transports {
 		var parts *clientParts
@@ -414,6 +410,16 @@ func (s *Set) apply(cfg *Config, data []byte) (err error) {
 		}
 		g.ops[c.idx] = parts.http.Wrap(c.next)
 	}
+	// g.clients holds every name in use, by Pipeline, HTTPClient or both:
+	// each one the new configuration dropped is reported once.
+	var unknown []string
+	for name := range g.clients {
+		_, was := old.cfg.Dependencies[name]
+		if _, is := cfg.Dependencies[name]; was && !is {
+			unknown = append(unknown, name)
+		}
+	}
+	slices.Sort(unknown)
 	if sl := s.server; sl != nil {
 		g.ops[sl.idx] = g.server.chain.Wrap(sl.next)
 	}
