@@ -50,11 +50,18 @@ func checkChaos(c *checker, path string, x Chaos) {
 		}
 		if f.LatencyMedian != 0 || f.LatencyP99 != 0 {
 			kinds++
-			if f.LatencyMedian <= 0 || f.LatencyMedian > time.Hour {
-				c.add(p+".latency_median", "must be more than 0s and at most 1h", fmtDur(f.LatencyMedian))
-			}
-			if f.LatencyP99 < f.LatencyMedian || f.LatencyP99 > time.Hour {
-				c.add(p+".latency_p99", "must be at least latency_median ("+fmtDur(f.LatencyMedian)+") and at most 1h", fmtDur(f.LatencyP99))
+			switch {
+			case f.LatencyP99 == 0: // reported at the half the file has, with its line
+				c.add(p+".latency_median", "must come with latency_p99 (latency_median ≤ latency_p99 ≤ 1h)", fmtDur(f.LatencyMedian))
+			case f.LatencyMedian == 0:
+				c.add(p+".latency_p99", "must come with latency_median (0s < latency_median ≤ latency_p99)", fmtDur(f.LatencyP99))
+			default:
+				if f.LatencyMedian < 0 || f.LatencyMedian > time.Hour {
+					c.add(p+".latency_median", "must be more than 0s and at most 1h", fmtDur(f.LatencyMedian))
+				}
+				if f.LatencyP99 < f.LatencyMedian || f.LatencyP99 > time.Hour {
+					c.add(p+".latency_p99", "must be at least latency_median ("+fmtDur(f.LatencyMedian)+") and at most 1h", fmtDur(f.LatencyP99))
+				}
 			}
 		}
 		if f.Hang {

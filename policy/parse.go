@@ -119,7 +119,7 @@ func build(f *fileConfig, lines map[string]int) (*Config, []Problem) {
 		Server:       resolveServer(f.Server),
 	}
 	var problems []Problem
-	defaultProblems := checkDependency(cfg.Defaults)
+	defaultProblems := checkDependency(cfg.Defaults, setIn("defaults", lines))
 	seen := make(map[Problem]bool, len(defaultProblems))
 	for _, p := range defaultProblems {
 		seen[p] = true
@@ -137,7 +137,7 @@ func build(f *fileConfig, lines map[string]int) (*Config, []Problem) {
 		}
 		dep := resolve(fd, builtin)
 		cfg.Dependencies[name] = dep
-		for _, p := range checkDependency(dep) {
+		for _, p := range checkDependency(dep, setIn("dependencies."+name, lines)) {
 			if seen[p] {
 				continue // inherited unchanged from defaults, reported there
 			}
@@ -151,6 +151,11 @@ func build(f *fileConfig, lines map[string]int) (*Config, []Problem) {
 		return nil, problems
 	}
 	return cfg, nil
+}
+
+// setIn reports whether the file sets a path of section.
+func setIn(section string, lines map[string]int) func(string) bool {
+	return func(path string) bool { return lines[join(section, path)] > 0 }
 }
 
 // locate prefixes p's path with the section's and finds its line.

@@ -13,10 +13,24 @@ import (
 // server), its paths relative to the section.
 type checker struct {
 	problems []Problem
+	// set reports whether the section itself sets a path (nil: unknown), so
+	// that a rule between two fields is reported where the file has it.
+	set func(path string) bool
 }
 
 func (c *checker) add(path, rule, value string) {
 	c.problems = append(c.problems, Problem{Path: path, Rule: rule, Value: value})
+}
+
+// between reports a rule between two fields at path, or, when the section
+// sets other but not path (it inherited path), at other with otherRule and
+// otherValue: at the field the section set, which has a line.
+func (c *checker) between(path, rule, value, other, otherRule, otherValue string) {
+	if c.set != nil && !c.set(path) && c.set(other) {
+		c.add(other, otherRule, otherValue)
+		return
+	}
+	c.add(path, rule, value)
 }
 
 func (c *checker) intRange(path string, v, lo, hi int) {
@@ -68,14 +82,16 @@ func fmtDur(d time.Duration) string {
 var jitters = []string{"full", "equal", "decorrelated", "none"}
 
 // checkDependency checks one resolved dependency: every field in its range,
-// then the rules between fields.
-func checkDependency(d Dependency) []Problem {
-	var c checker
+// then the rules between fields. set reports whether the dependency's own
+// section sets a path.
+func checkDependency(d Dependency, set func(path string) bool) []Problem {
+	c := checker{set: set}
 	t := d.Timeout
 	c.durRange("timeout.total", t.Total, time.Millisecond, 24*time.Hour)
 	c.durRange("timeout.attempt", t.Attempt, time.Millisecond, 24*time.Hour)
 	if t.Attempt > t.Total && t.Total > 0 {
-		c.add("timeout.attempt", "must be at most timeout.total ("+fmtDur(t.Total)+")", fmtDur(t.Attempt))
+		c.between("timeout.attempt", "must be at most timeout.total ("+fmtDur(t.Total)+")", fmtDur(t.Attempt),
+			"timeout.total", "must be at least timeout.attempt ("+fmtDur(t.Attempt)+")", fmtDur(t.Total))
 	}
 
 	r := d.Retry
@@ -83,7 +99,8 @@ func checkDependency(d Dependency) []Problem {
 	c.durRange("retry.backoff.base", r.Backoff.Base, time.Millisecond, time.Hour)
 	c.durRange("retry.backoff.max", r.Backoff.Max, time.Millisecond, time.Hour)
 	if r.Backoff.Max < r.Backoff.Base {
-		c.add("retry.backoff.max", "must be at least retry.backoff.base ("+fmtDur(r.Backoff.Base)+")", fmtDur(r.Backoff.Max))
+		c.between("retry.backoff.max", "must be at least retry.backoff.base ("+fmtDur(r.Backoff.Base)+")", fmtDur(r.Backoff.Max),
+			"retry.backoff.base", "must be at most retry.backoff.max ("+fmtDur(r.Backoff.Max)+")", fmtDur(r.Backoff.Base))
 	}
 	if _, ok := jitterOf(r.Backoff.Jitter); !ok {
 		c.add("retry.backoff.jitter", "must be one of "+strings.Join(jitters, ", "), strconv.Quote(r.Backoff.Jitter))
@@ -99,7 +116,8 @@ func checkDependency(d Dependency) []Problem {
 	c.durRange("hedge.max_pushback", h.MaxPushback, time.Millisecond, time.Hour)
 	checkBudget(&c, "hedge.budget", h.Budget)
 	if h.Enabled && h.Delay >= t.Attempt && t.Attempt > 0 {
-		c.add("hedge.delay", "must be less than timeout.attempt ("+fmtDur(t.Attempt)+"), or no hedge starts before the attempt times out", fmtDur(h.Delay))
+		c.between("hedge.delay", "must be less than timeout.attempt ("+fmtDur(t.Attempt)+"), or no hedge starts before the attempt times out", fmtDur(h.Delay),
+			"timeout.attempt", "must be more than hedge.delay ("+fmtDur(h.Delay)+"), or no hedge starts before the attempt times out", fmtDur(t.Attempt))
 	}
 
 	b := d.Breaker
@@ -112,7 +130,8 @@ func checkDependency(d Dependency) []Problem {
 	c.intRange("breaker.half_open_requests", b.HalfOpenRequests, 1, 1000)
 	c.durRange("breaker.slow_call_threshold", b.SlowCallThreshold, 0, time.Hour)
 	if b.Enabled && b.Window < 2*t.Attempt {
-		c.add("breaker.window", "must be at least 2 x timeout.attempt ("+fmtDur(2*t.Attempt)+"), so a window sees whole attempts", fmtDur(b.Window))
+		c.between("breaker.window", "must be at least 2 x timeout.attempt ("+fmtDur(2*t.Attempt)+"), so a window sees whole attempts", fmtDur(b.Window),
+			"timeout.attempt", "must be at most half of breaker.window ("+fmtDur(b.Window/2)+"), so a window sees whole attempts", fmtDur(t.Attempt))
 	}
 	if b.Enabled {
 		checkBreakerKeys(&c, b)
@@ -132,11 +151,14 @@ func checkDependency(d Dependency) []Problem {
 		checkRate(&c, "rate_limit", x)
 		c.durRange("rate_limit.max_wait", x.MaxWait, 0, time.Hour)
 		if x.Store != "memory" {
+			store := strconv.Quote(redactStore(x.Store))
 			if x.MaxWait != 0 {
-				c.add("rate_limit.max_wait", "must be 0s with a Redis store: the fleet-wide limit refuses at once", fmtDur(x.MaxWait))
+				c.between("rate_limit.max_wait", "must be 0s with a Redis store: the fleet-wide limit refuses at once", fmtDur(x.MaxWait),
+					"rate_limit.store", `must be "memory" while rate_limit.max_wait is more than 0s (`+fmtDur(x.MaxWait)+"): the fleet-wide limit refuses at once", store)
 			}
 			if x.ServerFeedback {
-				c.add("rate_limit.server_feedback", "must be false with a Redis store: the fleet-wide limit does not follow the server's RateLimit fields", "true")
+				c.between("rate_limit.server_feedback", "must be false with a Redis store: the fleet-wide limit does not follow the server's RateLimit fields", "true",
+					"rate_limit.store", `must be "memory" while rate_limit.server_feedback is true: the fleet-wide limit does not follow the server's RateLimit fields`, store)
 			}
 		}
 		if x.Key != "" && !validLimitName(x.Key) {
@@ -204,7 +226,8 @@ func checkBreakerKeys(c *checker, b Breaker) {
 	}
 	checkFleetStore(c, "breaker.store", b.Store)
 	if b.PerKey != "" {
-		c.add("breaker.per_key", `must be "" with a Redis store: the fleet shares one breaker per dependency`, strconv.Quote(b.PerKey))
+		c.between("breaker.per_key", `must be "" with a Redis store: the fleet shares one breaker per dependency`, strconv.Quote(b.PerKey),
+			"breaker.store", `must be "memory" while breaker.per_key is set (`+strconv.Quote(b.PerKey)+"): the fleet shares one breaker per dependency", strconv.Quote(redactStore(b.Store)))
 	}
 	if i := strings.IndexByte(b.KeyPrefix, '{'); i >= 0 && i+1 < len(b.KeyPrefix) && b.KeyPrefix[i+1] == '}' {
 		c.add("breaker.key_prefix", "must not hold an empty Redis Cluster hash tag '{}'", strconv.Quote(b.KeyPrefix))

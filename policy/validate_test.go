@@ -143,9 +143,11 @@ func TestCrossFieldProblemAtTheFieldTheDependencySet(t *testing.T) {
 	// The dependency set only the total; the attempt timeout it breaks is
 	// the default's, so the problem is reported where the change was made.
 	got := problems(t, dep("timeout: {total: 1s}"))
-	assert.Equal(t, []string{"dependencies.d.timeout.attempt: must be at most timeout.total (1s), got 2s"}, got)
+	assert.Equal(t, []string{"dependencies.d.timeout.total: must be at least timeout.attempt (2s), got 1s"}, got)
 	got = problems(t, "defaults:\n  timeout: {attempt: 6s}\n")
-	assert.Equal(t, []string{"defaults.breaker.window: must be at least 2 x timeout.attempt (12s), so a window sees whole attempts, got 10s"}, got)
+	assert.Equal(t, []string{"defaults.timeout.attempt: must be at most half of breaker.window (5s), so a window sees whole attempts, got 6s"}, got)
+	got = problems(t, dep("timeout: {total: 1s, attempt: 2s}"))
+	assert.Equal(t, []string{"dependencies.d.timeout.attempt: must be at most timeout.total (1s), got 2s"}, got, "both set: the rule's own field")
 }
 
 func TestCrossFieldRulesOnlyForEnabledPolicies(t *testing.T) {
@@ -209,6 +211,44 @@ func TestAdmissionValidationErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
 			assert.Equal(t, []string{c.want}, problems(t, c.yaml))
+		})
+	}
+}
+
+// A rule between two fields is reported at the field the section set, with
+// its line, when the other was inherited (docs/policy.md, "Errors"); a
+// latency fault missing half of its pair is reported at the half it has.
+func TestProblemsAtTheFieldSet(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{"defaults:\n  breaker: {per_key: caller}\ndependencies:\n  d:\n    breaker: {store: 'redis://127.0.0.1:6379/0'}\n",
+			`line 5: dependencies.d.breaker.store: must be "memory" while breaker.per_key is set ("caller"): the fleet shares one breaker per dependency, got "redis://127.0.0.1:6379/0"`},
+		{"defaults:\n  timeout: {attempt: 2s}\ndependencies:\n  d:\n    timeout: {total: 1s}\n",
+			`line 5: dependencies.d.timeout.total: must be at least timeout.attempt (2s), got 1s`},
+		{"defaults:\n  retry: {backoff: {max: 1s}}\ndependencies:\n  d:\n    retry: {backoff: {base: 2s}}\n",
+			`line 5: dependencies.d.retry.backoff.base: must be at most retry.backoff.max (1s), got 2s`},
+		{"defaults:\n  hedge: {delay: 500ms}\ndependencies:\n  d:\n    timeout: {attempt: 400ms}\n",
+			`line 5: dependencies.d.timeout.attempt: must be more than hedge.delay (500ms), or no hedge starts before the attempt times out, got 400ms`},
+		{"defaults:\n  breaker: {window: 2s}\n  timeout: {attempt: 1s}\ndependencies:\n  d:\n    timeout: {attempt: 1500ms}\n",
+			`line 6: dependencies.d.timeout.attempt: must be at most half of breaker.window (1s), so a window sees whole attempts, got 1.5s`},
+		{"defaults:\n  rate_limit: {max_wait: 2s}\ndependencies:\n  d:\n    rate_limit: {store: 'redis://127.0.0.1:6379/0'}\n",
+			`line 5: dependencies.d.rate_limit.store: must be "memory" while rate_limit.max_wait is more than 0s (2s): the fleet-wide limit refuses at once, got "redis://127.0.0.1:6379/0"`},
+		{"defaults:\n  rate_limit: {server_feedback: true}\ndependencies:\n  d:\n    rate_limit: {store: 'redis://127.0.0.1:6379/0'}\n",
+			`line 5: dependencies.d.rate_limit.store: must be "memory" while rate_limit.server_feedback is true: the fleet-wide limit does not follow the server's RateLimit fields, got "redis://127.0.0.1:6379/0"`},
+		{"dependencies:\n  d:\n    chaos:\n      faults:\n        - latency_median: 10ms\n",
+			`line 5: dependencies.d.chaos.faults[0].latency_median: must come with latency_p99 (latency_median ≤ latency_p99 ≤ 1h), got 10ms`},
+		{"dependencies:\n  d:\n    chaos:\n      faults:\n        - latency_p99: 10ms\n",
+			`line 5: dependencies.d.chaos.faults[0].latency_p99: must come with latency_median (0s < latency_median ≤ latency_p99), got 10ms`},
+	}
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			restore := policy.SwapFleetOpener("redis", policy.FleetOpener{
+				RateLimit: func(string, policy.FleetRateLimit) (policy.FleetPolicy, error) { return nil, errRefused },
+				Breaker:   func(string, policy.FleetBreaker) (policy.FleetPolicy, error) { return nil, errRefused },
+			})
+			defer restore()
+			_, err := policy.Parse([]byte(c.yaml))
+			require.Error(t, err)
+			assert.Equal(t, "invalid paved policy configuration:\n  "+c.want, err.Error())
 		})
 	}
 }
