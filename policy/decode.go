@@ -121,6 +121,13 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string) bool {
 			return false
 		}
 		v.SetInt(i)
+	case reflect.Uint64:
+		u, err := strconv.ParseUint(n.Value, 10, 64)
+		if n.Tag != "!!int" || err != nil {
+			d.add(path, n, n.Value, "must be an integer 0..18446744073709551615")
+			return false
+		}
+		v.SetUint(u)
 	case reflect.Float64:
 		var f float64
 		if (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil {
@@ -310,7 +317,7 @@ func scalarName(k reflect.Kind) string {
 		return "a string"
 	case reflect.Bool:
 		return "true or false"
-	case reflect.Int:
+	case reflect.Int, reflect.Uint64:
 		return "an integer"
 	case reflect.Float64:
 		return "a number"

@@ -40,7 +40,7 @@ type fileStale struct {
 type fileChaos struct {
 	Enabled *bool        `yaml:"enabled"`
 	Rate    *float64     `yaml:"rate"`
-	Seed    *int         `yaml:"seed"`
+	Seed    *uint64      `yaml:"seed"`
 	Faults  *[]fileFault `yaml:"faults"`
 }
 

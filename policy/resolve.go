@@ -135,7 +135,7 @@ func resolveChaos(f *fileChaos, x Chaos) Chaos {
 	x.Enabled = or(f.Enabled, false)
 	x.Rate = or(f.Rate, x.Rate)
 	if f.Seed != nil {
-		x.Seed, x.Seeded = uint64(*f.Seed), true
+		x.Seed, x.Seeded = *f.Seed, true
 	}
 	if f.Faults != nil {
 		x.Faults = make([]Fault, len(*f.Faults))

@@ -161,7 +161,7 @@ func checkDependency(d Dependency, set func(path string) bool) []Problem {
 					"rate_limit.store", `must be "memory" while rate_limit.server_feedback is true: the fleet-wide limit does not follow the server's RateLimit fields`, store)
 			}
 		}
-		if x.Key != "" && !validLimitName(x.Key) {
+		if (x.Key != "" || c.set != nil && c.set("rate_limit.key")) && !validLimitName(x.Key) {
 			c.add("rate_limit.key", "must be 1..64 printable ASCII characters, without '\"' or '\\'", strconv.Quote(x.Key))
 		}
 	}
@@ -171,9 +171,7 @@ func checkDependency(d Dependency, set func(path string) bool) []Problem {
 		c.floatRange("throttle.max_reject_probability", x.MaxRejectProbability, 0, 1, false, false)
 		c.floatRange("throttle.min_rate", x.MinRate, 0, 1_000_000, false, false)
 	}
-	if x := d.Fallback; x.Enabled {
-		checkFallback(&c, x)
-	}
+	checkFallback(&c, d.Fallback) // on or off, like chaos: turning it on must not find a bad list
 	checkChaos(&c, "chaos", d.Chaos)
 	return c.problems
 }
@@ -289,6 +287,9 @@ func checkServer(s Server) []Problem {
 		c.intRange("server.rate_limit.max_keys", x.MaxKeys, 1, 16_777_216)
 		if x.MaxWait != 0 {
 			c.add("server.rate_limit.max_wait", "must be 0s: a server answers a caller over its limit with 429 at once", fmtDur(x.MaxWait))
+		}
+		if x.ServerFeedback {
+			c.add("server.rate_limit.server_feedback", "must be false: the server's limit sends the RateLimit fields, and following them is a dependency's rate_limit's job", "true")
 		}
 	}
 	if x := s.Idempotency; x.Enabled {

@@ -252,3 +252,23 @@ func TestProblemsAtTheFieldSet(t *testing.T) {
 		})
 	}
 }
+
+// The gaps the review found: each now a problem with its path and range,
+// or, for the seed, the whole uint64 range accepted.
+func TestValidationGapsClosed(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{dep(`rate_limit: {key: ""}`), `dependencies.d.rate_limit.key: must be 1..64 printable ASCII characters, without '"' or '\', got ""`},
+		{`defaults: {rate_limit: {key: ""}}`, `defaults.rate_limit.key: must be 1..64 printable ASCII characters, without '"' or '\', got ""`},
+		{"server: {rate_limit: {server_feedback: true}}", "server.rate_limit.server_feedback: must be false: the server's limit sends the RateLimit fields, and following them is a dependency's rate_limit's job, got true"},
+		{dep("fallback: {enabled: false, outcomes: [bogus]}"), `dependencies.d.fallback.outcomes[0]: must be one of transient, overload, fault, permanent, canceled, rejected, got "bogus"`},
+		{dep("chaos: {seed: -1}"), "dependencies.d.chaos.seed: must be an integer 0..18446744073709551615, got -1"},
+		{dep("chaos: {seed: 18446744073709551616}"), "dependencies.d.chaos.seed: must be an integer 0..18446744073709551615, got 18446744073709551616"},
+	}
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			assert.Equal(t, []string{c.want}, problems(t, c.yaml))
+		})
+	}
+	cfg := mustParse(t, dep("chaos: {seed: 18446744073709551615}"))
+	assert.Equal(t, uint64(18446744073709551615), cfg.Dependencies["d"].Chaos.Seed)
+}
