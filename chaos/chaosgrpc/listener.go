@@ -17,8 +17,10 @@ import (
 //	go srv.Serve(lis)
 //
 // It keeps a connection from Accept until it is closed, and costs a map
-// entry per open connection; reads and writes pass straight through. It is
-// safe for concurrent use.
+// entry per open connection; reads and writes pass straight through. Inner
+// may be a TLS listener (tls.NewListener): a reset closes the TCP
+// connection beneath the *tls.Conn with the RST. It is safe for concurrent
+// use.
 type Listener struct {
 	net.Listener
 	mu    sync.Mutex
@@ -59,9 +61,9 @@ func (l *Listener) Conns() int {
 	return len(l.conns)
 }
 
-// reset closes the connection between local and remote with an RST (on TCP;
-// another kind of connection is just closed), and reports whether the
-// Listener had accepted it.
+// reset closes the connection between local and remote with an RST (on TCP,
+// or TLS over TCP; another kind of connection is just closed), and reports
+// whether the Listener had accepted it.
 func (l *Listener) reset(local, remote net.Addr) bool {
 	key := keyOf(local, remote)
 	l.mu.Lock()
@@ -70,10 +72,17 @@ func (l *Listener) reset(local, remote net.Addr) bool {
 	if !ok {
 		return false
 	}
-	if lc, ok := tc.Conn.(interface{ SetLinger(int) error }); ok {
+	// Beneath a TLS listener's *tls.Conn is the TCP connection: close that
+	// with the RST, before the TLS one could send a close_notify.
+	raw := tc.Conn
+	if nc, ok := raw.(interface{ NetConn() net.Conn }); ok {
+		raw = nc.NetConn()
+	}
+	if lc, ok := raw.(interface{ SetLinger(int) error }); ok {
 		_ = lc.SetLinger(0) // an RST rather than a FIN
 	}
-	_ = tc.Close()
+	_ = raw.Close()
+	_ = tc.Close() // forgets it
 	return true
 }
 
