@@ -185,7 +185,9 @@ type Breaker struct {
 	CountOverload       bool          // default false
 	// PerKey keeps one breaker per key (breaker.PerKey): "" (default, one
 	// breaker), "operation" (HTTP: method and host; gRPC: the method) or
-	// "caller" (the call's caller key).
+	// "caller" (the call's caller key: on a client, the key of the server
+	// call it runs within, or of paved.WithCallInfo; calls without one
+	// share the breaker of the empty key).
 	PerKey      string
 	MaxKeys     int           // PerKey: breakers kept, 1..1048576; default 1024
 	IdleTimeout time.Duration // PerKey: a breaker unused this long is dropped, 1s..24h; default 10m

@@ -32,7 +32,7 @@ type Stale struct {
 type Chaos struct {
 	Enabled bool
 	Rate    float64 // share of calls each fault disturbs unless it says its own, 0..1; default 0.001
-	Seed    uint64  // fault i is seeded with Seed+i; default a random seed
+	Seed    uint64  // fault i is seeded with Seed+i (dependencies inheriting one seed pick alike); default a random seed
 	Seeded  bool    // Seed was given
 	Faults  []Fault // at least one when Enabled
 }
