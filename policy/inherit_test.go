@@ -1,12 +1,15 @@
 package policy_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/breaker"
 	"github.com/paved-go/paved/policy"
 )
 
@@ -94,4 +97,34 @@ server:
 	assert.Equal(t, "server", cfg.Server.Name)
 	assert.False(t, cfg.Server.Deadline.Enabled)
 	assert.Equal(t, policy.BuiltinDefaults(), cfg.Defaults)
+}
+
+// breaker.per_key: caller on a client keys by the server call it runs
+// within: tenant a's failures open a's breaker, not b's; calls with no key
+// share one breaker.
+func TestClientPerCallerBreakerKeysByTheServerCall(t *testing.T) {
+	s := policy.New(mustParse(t, `
+dependencies:
+  d:
+    retry: {max_attempts: 1}
+    breaker: {per_key: caller, consecutive_failures: 1, min_requests: 1}
+`))
+	defer func() { require.NoError(t, s.Close()) }()
+	fail := func(context.Context) error { return errFlaky }
+	ok := func(context.Context) error { return nil }
+	within := func(key string, op paved.Op) error {
+		var err error
+		require.NoError(t, s.ServerPipeline().Run(paved.WithCallInfo(context.Background(), paved.CallInfo{Key: key}), func(ctx context.Context) error {
+			err = s.Pipeline("d").Run(ctx, op)
+			return nil
+		}))
+		return err
+	}
+	require.ErrorIs(t, within("a", fail), errFlaky)
+	assert.ErrorIs(t, within("a", ok), breaker.ErrOpen, "a's breaker opened")
+	assert.NoError(t, within("b", ok), "b's is its own")
+
+	require.ErrorIs(t, s.Pipeline("d").Run(context.Background(), fail), errFlaky)
+	assert.ErrorIs(t, s.Pipeline("d").Run(context.Background(), ok), breaker.ErrOpen, "no key: one breaker")
+	assert.NoError(t, within("b", ok))
 }
