@@ -58,7 +58,7 @@ func (c chain) Wrap(next Op) Op {
 // Every run is one telemetry span for the logical call and one
 // resilience.call.duration measurement; until the service installs
 // OpenTelemetry providers (or passes them with WithTelemetry) this costs
-// nothing but an atomic load.
+// nothing but a few atomic loads.
 type Pipeline struct {
 	name       string
 	op         Op
