@@ -133,7 +133,9 @@ func (p *Pipeline) Run(ctx context.Context, op Op) error {
 		// once does so before the Call is built (EarlyRefuser). Its
 		// CallInfo is looked up only if needed.
 		if err := p.early.RefuseEarly(ctx, EarlyCall{p: p}); err != nil {
-			p.noteGaveUp(ctx, nil, err)
+			if parent := CallFrom(ctx); parent != nil { // noteGaveUp, without its call
+				p.noteGaveUpIn(ctx, parent, nil, err)
+			}
 			return err
 		}
 	}
