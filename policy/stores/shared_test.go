@@ -65,7 +65,7 @@ dependencies:
     breaker: { store: '%s', key_prefix: '%s', sync_period: 20ms }
   b:
     breaker: { store: '%s', key_prefix: '%s', sync_period: 20ms }
-    rate_limit: { rate: 1000, burst: 1000, store: '%s', key_prefix: '%s' }
+    rate_limit: { rate: 1000000, burst: 1000000, store: '%s', key_prefix: '%s' }
 `, aStore, pre, bStore, pre, limit, pre))
 	}
 	cfg, err := policy.Parse(file(url, url, url))
