@@ -84,6 +84,7 @@ func New(cfg *Config, opts ...Option) *Set {
 		panic("policy: a validated server section did not build: " + err.Error())
 	}
 	s.publish(&generation{cfg: cfg, clients: map[string]*clientParts{}, server: srv})
+	s.chaosChanged(nil, cfg)
 	return s
 }
 
@@ -461,6 +462,7 @@ func (s *Set) apply(cfg *Config, data []byte) (err error) {
 	for _, name := range unknown {
 		s.unknown(name)
 	}
+	s.chaosChanged(old.cfg, cfg)
 	return nil
 }
 
