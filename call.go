@@ -225,15 +225,18 @@ func (c *Call) CallerAttempt() int { return c.info.CallerAttempt }
 // answering true (retry's ExhaustedError, unless no retry was allowed at all).
 func (c *Call) DownstreamGaveUp() bool { return c.flags.Load()&flagGaveUpBelow != 0 }
 
-// noteGaveUp marks the call that ctx belongs to, the one this call was made
-// within, when err says this call gave up. Only on the error path: a
-// context lookup.
-func (c *Call) noteGaveUp(ctx context.Context, err error) {
+// noteGaveUp marks the call that ctx belongs to, the one a call of p's with
+// info was made within, when err says that call gave up. Only on the error
+// path: a context lookup. A nil info is the one ctx carries.
+func (p *Pipeline) noteGaveUp(ctx context.Context, info *CallInfo, err error) {
 	parent := CallFrom(ctx)
 	if parent == nil || parent.flags.Load()&flagGaveUpBelow != 0 {
 		return
 	}
-	gaveUp := c.Classify(err) == OutcomeRejected
+	if info == nil {
+		info = callInfo(ctx)
+	}
+	gaveUp := classify(p, info, err) == OutcomeRejected
 	if !gaveUp {
 		var g interface{ GaveUp() bool }
 		gaveUp = errors.As(err, &g) && g.GaveUp()
@@ -252,16 +255,19 @@ func (c *Call) Info() CallInfo { return *c.info }
 // Classify says what kind of outcome err is for this call: the pipeline's
 // classifier (WithClassifier) if it has one, else the call's (set by the
 // adapter), else DefaultClassifier. A nil err is OutcomeSuccess.
-func (c *Call) Classify(err error) Outcome {
+func (c *Call) Classify(err error) Outcome { return classify(c.pipeline, c.info, err) }
+
+// classify is Classify for a call of p's with info, built or not.
+func classify(p *Pipeline, info *CallInfo, err error) Outcome {
 	if err == nil {
 		return OutcomeSuccess
 	}
 	var o Outcome
 	switch {
-	case c.pipeline.classifier != nil:
-		o = c.pipeline.classifier.Classify(err)
-	case c.info.Classifier != nil:
-		o = c.info.Classifier.Classify(err)
+	case p.classifier != nil:
+		o = p.classifier.Classify(err)
+	case info.Classifier != nil:
+		o = info.Classifier.Classify(err)
 	default:
 		return classifyDefault(err)
 	}

@@ -65,6 +65,7 @@ type Pipeline struct {
 	classifier Classifier
 	tel        *telemetry.Telemetry
 	rec        *telemetry.Recorder
+	early      EarlyRefuser // the outermost middleware, when it is one and the pipeline logs nothing
 }
 
 // New builds a Pipeline named name from ms, the first outermost (see Chain).
@@ -89,6 +90,11 @@ func New(name string, ms ...Middleware) *Pipeline {
 	reportComposition(p, wrap)
 	p.rec = p.tel.Recorder(name)
 	p.op = wrap.Wrap(p.terminal)
+	if len(wrap) > 0 && p.tel.Logger() == nil {
+		// A logger's handler may read the call from the context it is given:
+		// with one, every refusal goes the ordinary way.
+		p.early, _ = wrap[0].(EarlyRefuser)
+	}
 	return p
 }
 
@@ -121,7 +127,17 @@ func (p *Pipeline) terminal(ctx context.Context) error {
 // CallInfo in ctx (WithCallInfo). A panic in op reaches the caller unchanged,
 // after every middleware has released what it holds.
 func (p *Pipeline) Run(ctx context.Context, op Op) error {
-	c, err := p.Execute(ctx, op)
+	enabled, _ := p.rec.Enabled()
+	if p.early != nil && !enabled {
+		// Nobody records this call: an outermost policy that refuses it at
+		// once does so before the Call is built (EarlyRefuser). Its
+		// CallInfo is looked up only if needed.
+		if err := p.early.RefuseEarly(ctx, EarlyCall{p: p}); err != nil {
+			p.noteGaveUp(ctx, nil, err)
+			return err
+		}
+	}
+	c, err := p.execute(ctx, callInfo(ctx), op, enabled)
 	if c.flags.Load()&flagFreeable != 0 {
 		if a := c.Final(); a != nil {
 			a.Discard() // nobody takes the result of a plain Run: free it
@@ -134,11 +150,8 @@ func (p *Pipeline) Run(ctx context.Context, op Op) error {
 // holds the result the call produced (an *http.Response, a gRPC reply). The
 // caller owns that result and calls its Attempt.Release when done with it.
 func (p *Pipeline) Execute(ctx context.Context, op Op) (*Call, error) {
-	info := noCallInfo
-	if i, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
-		info = i
-	}
-	return p.execute(ctx, info, op)
+	enabled, _ := p.rec.Enabled()
+	return p.execute(ctx, callInfo(ctx), op, enabled)
 }
 
 // ExecuteWith is Execute for an adapter that knows the call's CallInfo: info
@@ -148,19 +161,29 @@ func (p *Pipeline) Execute(ctx context.Context, op Op) (*Call, error) {
 // does. info must not change once the call starts.
 func (p *Pipeline) ExecuteWith(ctx context.Context, info *CallInfo, op Op) (*Call, error) {
 	inherit(ctx, info)
-	return p.execute(ctx, info, op)
+	enabled, _ := p.rec.Enabled()
+	return p.execute(ctx, info, op, enabled)
 }
 
-func (p *Pipeline) execute(ctx context.Context, info *CallInfo, op Op) (_ *Call, err error) {
+// callInfo returns the CallInfo ctx carries, or an empty one.
+func callInfo(ctx context.Context) *CallInfo {
+	if i, ok := ctx.Value(callInfoKey{}).(*CallInfo); ok {
+		return i
+	}
+	return noCallInfo
+}
+
+// execute runs the call; enabled is the recorder's Enabled, read once by
+// the caller.
+func (p *Pipeline) execute(ctx context.Context, info *CallInfo, op Op, enabled bool) (_ *Call, err error) {
 	cc := &callCtx{Context: ctx}
 	c := &cc.call
 	c.pipeline, c.op, c.info = p, op, info
 	c.first.call = c
-	enabled, _ := p.rec.Enabled()
 	if !enabled {
 		defer c.seal()
 		if err = p.op(cc); err != nil {
-			c.noteGaveUp(ctx, err)
+			p.noteGaveUp(ctx, info, err)
 		}
 		return c, err
 	}
@@ -178,7 +201,7 @@ func (p *Pipeline) execute(ctx context.Context, info *CallInfo, op Op) (_ *Call,
 	err = p.op(cc)
 	returned = true
 	if err != nil {
-		c.noteGaveUp(ctx, err)
+		p.noteGaveUp(ctx, info, err)
 	}
 	return c, err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/clock"
 	"github.com/paved-go/paved/telemetry"
 	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/attribute"
@@ -44,6 +45,7 @@ type Breaker struct {
 	// a wall-clock step (NTP, a VM resumed) neither stretches nor cuts an
 	// open period. UnixNano would drop the monotonic reading.
 	origin    time.Time
+	realClock bool                      // cfg.clk is clock.Real(): now need not call through the interface
 	openUntil atomic.Int64              // since origin; 0: no open period of ours is running
 	refused   atomic.Pointer[openError] // the refusal of the latest open period (refusal)
 	// late is a state gobreaker went to while our open period still ran
@@ -89,6 +91,7 @@ func newBreaker(name string, cfg config) *Breaker {
 		attrs:  []attribute.KeyValue{attribute.String(telemetry.AttrBreaker, name)},
 		origin: cfg.clk.Now(),
 	}
+	b.realClock = cfg.clk == clock.Real()
 	seed := cfg.seed
 	if !cfg.seeded {
 		seed = rand.Uint64()
@@ -108,7 +111,12 @@ func MustNew(name string, opts ...Option) *Breaker {
 }
 
 // now is the time on the breaker's clock, as a duration since its origin.
-func (b *Breaker) now() int64 { return int64(b.cfg.clk.Since(b.origin)) }
+func (b *Breaker) now() int64 {
+	if b.realClock {
+		return int64(time.Since(b.origin))
+	}
+	return int64(b.cfg.clk.Since(b.origin))
+}
 
 // Name returns the breaker's name.
 func (b *Breaker) Name() string { return b.name }
@@ -202,7 +210,7 @@ func (b *Breaker) Wrap(next paved.Op) paved.Op {
 	return func(ctx context.Context) error { return b.run(ctx, next) }
 }
 
-func (b *Breaker) run(ctx context.Context, next paved.Op) (err error) {
+func (b *Breaker) run(ctx context.Context, next paved.Op) error {
 	if b.pipeline.Load() == nil {
 		b.rememberPipeline(ctx)
 	}
@@ -225,62 +233,76 @@ func (b *Breaker) run(ctx context.Context, next paved.Op) (err error) {
 		}
 	}
 	// gobreaker's Execute rather than its two-step Allow, whose done func
-	// is a closure allocated per call: req below stays on the stack. A
-	// panic in next is counted a failure by Execute, and goes on.
-	var (
-		ran     bool          // gobreaker admitted the call
-		gated   bool          // our open period refused it after gobreaker admitted it
-		after   time.Duration // what remained of that period
-		report  error         // what gobreaker was told
-		flushed bool
-	)
-	defer func() {
-		if ran && !flushed { // next panicked
-			b.flush(ctx)
-		}
-	}()
-	_, gerr := b.cb.Load().Execute(func() (struct{}, error) {
-		ran = true
-		// A trip between our gate and gobreaker's: gobreaker's 1ns open
-		// state has already passed, but our open period runs. Give the slot
-		// back.
-		if u := b.openUntil.Load(); u != 0 {
-			if now := b.now(); now < u {
-				gated, after = true, time.Duration(u-now)
-				return struct{}{}, errExcluded
-			}
-		}
-		if b.pending.Load() {
-			b.flush(ctx)
-		}
-		var start time.Time
-		if b.cfg.slow > 0 {
-			start = b.cfg.clk.Now()
-		}
-		err = next(ctx)
-		report = b.outcome(ctx, err, start)
-		return struct{}{}, report
-	})
-	flushed = true
+	// is a closure allocated per call: pass below stays on the stack. A
+	// panic in next is counted a failure by Execute, and goes on; the
+	// deferred flush then reports what that failure changed. On every
+	// other way out it reports what the call changed, after the outcome
+	// funcs, or finds nothing left to report (refuse has).
+	defer b.flushPending(ctx)
+	ps := pass{b: b, ctx: ctx, next: next}
+	_, gerr := b.cb.Load().Execute(ps.run)
 	switch {
-	case !ran:
+	case !ps.ran:
 		sentinel := ErrOpen
 		if errors.Is(gerr, gobreaker.ErrTooManyRequests) {
 			sentinel = ErrTooManyRequests
 		}
 		return b.reject(ctx, sentinel, b.remaining())
-	case gated:
-		return b.reject(ctx, ErrOpen, after)
+	case ps.gated:
+		return b.reject(ctx, ErrOpen, ps.after)
 	}
-	if report != errExcluded {
+	if ps.report != errExcluded && len(b.cfg.onOutcome) > 0 {
 		for _, f := range b.cfg.onOutcome {
-			f(report != nil)
+			f(ps.report != nil)
 		}
 	}
+	return ps.err
+}
+
+// flushPending reports the queued state changes, if any.
+func (b *Breaker) flushPending(ctx context.Context) {
 	if b.pending.Load() {
 		b.flush(ctx)
 	}
-	return err
+}
+
+// pass is one call admitted by gobreaker: its run is what Execute runs.
+type pass struct {
+	b      *Breaker
+	ctx    context.Context
+	next   paved.Op
+	err    error         // what next returned
+	report error         // what gobreaker was told
+	after  time.Duration // what remained of our open period, when gated
+	ran    bool          // gobreaker admitted the call
+	gated  bool          // our open period refused it after gobreaker admitted it
+}
+
+func (p *pass) run() (struct{}, error) {
+	b := p.b
+	p.ran = true
+	// A trip between our gate and gobreaker's: gobreaker's 1ns open
+	// state has already passed, but our open period runs. Give the slot
+	// back.
+	if u := b.openUntil.Load(); u != 0 {
+		if now := b.now(); now < u {
+			p.gated, p.after = true, time.Duration(u-now)
+			p.report = errExcluded
+			return struct{}{}, errExcluded
+		}
+	}
+	b.flushPending(p.ctx)
+	if b.cfg.slow == 0 {
+		p.err = p.next(p.ctx)
+		if p.err != nil {
+			p.report = b.outcome(p.ctx, p.err, time.Time{})
+		}
+		return struct{}{}, p.report
+	}
+	start := b.cfg.clk.Now()
+	p.err = p.next(p.ctx)
+	p.report = b.outcome(p.ctx, p.err, start)
+	return struct{}{}, p.report
 }
 
 // outcome maps err to what gobreaker counts: nil (success), errFailure or
@@ -333,7 +355,7 @@ func (b *Breaker) refuse(ctx context.Context, err error, after time.Duration) er
 	if b.pending.Load() {
 		b.flush(ctx)
 	}
-	paved.Emit(ctx, telemetry.Event{Name: telemetry.EventBreakerRejected, Policy: "breaker", Delay: after, Err: err, Attrs: b.attrs})
+	paved.Emit(ctx, b.rejected(err, after))
 	return err
 }
 

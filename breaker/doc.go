@@ -73,6 +73,17 @@
 // outside a call (ForceOpen, ForceClosed, Auto, TripFor) are reported through
 // the breaker's telemetry for the pipeline it last served.
 //
+// # A refusal's cost
+//
+// A Breaker is a paved.EarlyRefuser: outermost in a pipeline that records
+// nothing (no spans, no metrics, no logger), a call it refuses, open or
+// forced open, is refused before the pipeline builds the call, with no
+// allocation; its breaker_rejected event still reaches a recording span of
+// the caller's, and a server call it was made within is still marked
+// (paved.Call.DownstreamGaveUp). Anywhere else a refused call allocates only
+// the pipeline's call. PerKey's breakers are not: their key may come from
+// the call.
+//
 // # Manual control
 //
 // ForceOpen rejects everything, ForceClosed admits everything without

@@ -46,18 +46,34 @@ func TestRefusalOfAnOpenPeriod(t *testing.T) {
 	assert.Equal(t, 5*time.Second, d)
 }
 
-// A call refused by an open breaker allocates only the pipeline's call.
+// A call refused by an open breaker, outermost in a pipeline that records
+// nothing, allocates nothing: it is refused before the call is built
+// (paved.EarlyRefuser). Anywhere else it allocates only the pipeline's call.
 func TestRefusalAllocations(t *testing.T) {
 	h := newHarness(t, breaker.WithConsecutiveFailures(1))
 	h.run(fail, 1)
+	inner := paved.New("test", paved.MiddlewareFunc(func(next paved.Op) paved.Op { return next }), h.b)
 	ctx := context.Background()
-	allocs := testing.AllocsPerRun(100, func() { _ = h.p.Run(ctx, okOp) })
-	assert.Equal(t, 1.0, allocs)
-
-	h.b.ForceOpen()
-	allocs = testing.AllocsPerRun(100, func() { _ = h.p.Run(ctx, okOp) })
-	assert.Equal(t, 1.0, allocs, "forced open")
-	require.ErrorIs(t, h.p.Run(ctx, okOp), breaker.ErrOpen)
-	_, ok := paved.RetryAfter(h.p.Run(ctx, okOp))
-	assert.False(t, ok, "nobody knows when an operator closes it")
+	tests := []struct {
+		name string
+		call func() error
+		want float64
+	}{
+		{"Run, outermost", func() error { return h.p.Run(ctx, okOp) }, 0},
+		{"Run, not outermost", func() error { return inner.Run(ctx, okOp) }, 1},
+		{"Execute builds the call it returns", func() error { _, err := h.p.Execute(ctx, okOp); return err }, 1},
+	}
+	for _, mode := range []string{"open", "forced open"} {
+		if mode == "forced open" {
+			h.b.ForceOpen()
+		}
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				require.ErrorIs(t, tt.call(), breaker.ErrOpen)
+				assert.Equal(t, tt.want, testing.AllocsPerRun(100, func() { _ = tt.call() }))
+				_, ok := paved.RetryAfter(tt.call())
+				assert.Equal(t, mode == "open", ok, "nobody knows when an operator closes it")
+			})
+		}
+	}
 }

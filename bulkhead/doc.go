@@ -68,8 +68,11 @@
 // # Cost
 //
 // Uncontended, a fixed bulkhead's Wrap is one compare-and-swap to acquire
-// and one atomic add to release, with no allocation; an adaptive one adds
-// two monotonic clock reads and the algorithm's update under a mutex. A
+// and one atomic add to release, with no allocation; an adaptive one adds,
+// for a call that is timed, two monotonic clock reads and its sample under a
+// mutex. With windows (Gradient2's default), once a window has held more
+// than 80 samples only every k-th call of the next is timed (k up to 64,
+// keeping about 80), and the others read no clock. A
 // call that waits allocates its place in the queue and a timer. The
 // README's costs table has the measured figures.
 package bulkhead

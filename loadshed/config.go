@@ -165,7 +165,7 @@ func newConfig(opts []Option) (config, error) {
 // serverGradient2 is Netflix's Gradient2 with a tighter tolerance.
 var serverGradient2 = func() limit.Gradient2Config {
 	c := limit.DefaultGradient2
-	c.Tolerance = 1.25
+	c.Tolerance = 1.0
 	return c
 }()
 

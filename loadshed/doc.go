@@ -15,9 +15,10 @@
 // pavedgrpc.WithKeyFunc).
 //
 //   - An adaptive concurrency limit (Gradient2 by default, with a tolerance
-//     of 1.25 and 100 ms windows; Vegas, AIMD: WithAlgorithm; WithLimits
-//     1..1000, WithInitialLimit 20, WithWindow) admits a request while fewer
-//     than the limit run. A request that timed out counts as a drop.
+//     of 1 — the limit shrinks as soon as latency grows — and 100 ms
+//     windows; Vegas, AIMD: WithAlgorithm; WithLimits 1..1000,
+//     WithInitialLimit 20, WithWindow) admits a request while fewer than the
+//     limit run. A request that timed out counts as a drop.
 //   - Ranks: criticality first (CRITICAL_PLUS, CRITICAL, SHEDDABLE_PLUS,
 //     SHEDDABLE), then, within one criticality, whether the caller key
 //     (paved.CallInfo.Key) is within its fair share: the time its requests
@@ -26,15 +27,17 @@
 //     WithFairShare). A request of rank r is admitted only while fewer than
 //     1 - 0.05*(7-r) of the limit run — 100% for CRITICAL_PLUS within its
 //     share, down to 65% for SHEDDABLE over it — so that a slot is free when
-//     more important work comes.
+//     more important work comes; a caller over its share also gets at least
+//     one slot fewer than one within it, where 5% of the limit is less.
 //   - The others wait in a queue (WithMaxQueue, default 100), best rank
-//     first. CoDel (Facebook, "Fail at Scale"; WithCoDel, 5 ms and 100 ms):
-//     while the server has emptied the queue in good time within the last
-//     100 ms, a request may wait 100 ms; otherwise the queue is congested, a
-//     request may wait 5 ms (at least three mean gaps between releases, for
-//     servers whose slots free slowly) and the newest is served first (LIFO).
-//     A full queue sheds its least important waiter for a more important
-//     newcomer, else the newcomer.
+//     first. CoDel (Facebook, "Fail at Scale"; WithCoDel, 5 ms and 100 ms),
+//     per criticality: while the server has emptied a criticality's queue
+//     in good time within the last 100 ms, its requests may wait 100 ms;
+//     otherwise that queue is congested, its requests may wait 5 ms (at
+//     least three mean gaps between releases, for servers whose slots free
+//     slowly) and the newest is served first (LIFO), as it still is for
+//     100 ms after the congestion ends. A full queue sheds its least
+//     important waiter for a more important newcomer, else the newcomer.
 //   - A shed request gets ErrShed with a RetryAfter of 1 s (WithRetryAfter):
 //     the adapters answer 503 with Retry-After, or UNAVAILABLE with
 //     grpc-retry-pushback-ms, which a paved client classifies as Overload.

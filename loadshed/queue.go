@@ -20,6 +20,9 @@ type waiter struct {
 	shed string // why it was shed ("queue_full", "queue_timeout", "evicted"); "" if granted
 }
 
+// levels is the number of criticality levels.
+const levels = 4
+
 // level is a priority's index, 0 (SHEDDABLE) to 3 (CRITICAL_PLUS).
 func level(p paved.Priority) int8 {
 	switch p {
@@ -44,76 +47,40 @@ func rank(lvl int8, overShare bool) int8 {
 }
 
 // Ranks run from 0 (SHEDDABLE over its fair share) to 7 (CRITICAL_PLUS
-// within it). A request of rank r is admitted only while fewer than share(r)
-// of the limit are in flight: each step down leaves 5% of the limit to the
-// ranks above, so that a slot is free when a more important request comes,
-// instead of every slot being held by sheddable work it would have to wait
-// behind. The adaptive limit absorbs the headroom: it grows until the
-// latency of what is admitted says stop, so a server with sheddable traffic
-// only still runs at the concurrency it can serve.
+// within it). A request of rank r is admitted only while fewer than
+// threshold(r) are in flight: share(r) of the limit, each step down leaving
+// 5% of the limit to the ranks above, so that a slot is free when a more
+// important request comes, instead of every slot being held by sheddable
+// work it would have to wait behind. The adaptive limit absorbs the
+// headroom: it grows until the latency of what is admitted says stop, so a
+// server with sheddable traffic only still runs at the concurrency it can
+// serve.
 const (
 	maxRank  = 7
 	rankStep = 0.05
-	minShare = 1 - rankStep*maxRank
 )
 
 func share(r int8) float64 { return 1 - rankStep*float64(maxRank-r) }
 
-// codel is the queue's CoDel state (Facebook, "Fail at Scale"): the queue is
-// congested when it has not been empty for longer than interval; then a
-// request may wait target, else interval. Times are durations since the
-// Shedder's origin.
-//
-// The target is a floor on how long a waiter gets: a server whose slots free
-// only every few milliseconds (eight slots of 40 ms requests free one every
-// 5 ms) would otherwise shed most of its waiters — the most important
-// included — just before the release that would have served them. So while
-// congested a waiter may wait max(target, gapFactor x the mean time between
-// releases), never more than the interval.
-type codel struct {
-	target, interval time.Duration
-	lastEmpty        time.Duration // the last time the server emptied the queue
-	gap              time.Duration // mean time between releases while requests waited
-	lastRelease      time.Duration // 0: none yet
-}
-
-// gapFactor is how many mean release gaps a waiter may wait while congested.
-const gapFactor = 3
-
-// released notes a release at now, seen while requests waited.
-func (c *codel) released(now time.Duration) {
-	if c.lastRelease != 0 {
-		if d := now - c.lastRelease; d < c.interval {
-			c.gap += (d - c.gap) / 8
+// threshold is how many may be in flight, at most, when a request of rank r
+// is admitted under limit: share(r) of it, and for a caller over its fair
+// share also at least one slot fewer than for a caller of its criticality
+// within it. 5% of a small limit is less than a slot (65% and 70% of 14
+// both admit at 9 in flight), which would let a greedy caller take every
+// slot its level is left while a polite one waits behind it. It is never
+// less than the rank below gets (thresholds grow with rank), nor, for rank
+// 0, less than one slot, so that an idle server admits anyone.
+func threshold(r int8, limit int) float64 {
+	l := float64(limit)
+	th := share(r) * l
+	if r%2 == 0 {
+		floor := min(th, 1)
+		if r > 0 {
+			floor = share(r-1) * l
 		}
+		th = max(min(th, share(r+1)*l-1), floor)
 	}
-	c.lastRelease = now
-}
-
-// congestedWait is how long a waiter may wait while congested.
-func (c *codel) congestedWait() time.Duration {
-	return min(max(c.target, gapFactor*c.gap), c.interval)
-}
-
-// congested reports whether a queue of n waiters is congested at now.
-func (c *codel) congested(n int, now time.Duration) bool {
-	return n > 0 && now-c.lastEmpty > c.interval
-}
-
-// maxWait is how long a waiter may have waited at now before it is shed.
-func (c *codel) maxWait(n int, now time.Duration) time.Duration {
-	if c.congested(n, now) {
-		return c.congestedWait()
-	}
-	return c.interval
-}
-
-// nextCheck is the soonest time a waiter queued at oldest may have to be
-// shed: its interval runs out, or the queue turns congested and it has
-// waited past the congested wait, whichever is sooner. Since oldest >=
-// lastEmpty, that is max(lastEmpty+interval, oldest+congestedWait).
-func (c *codel) nextCheck(oldest time.Duration) time.Duration {
-	return max(c.lastEmpty+c.interval, oldest+c.congestedWait())
+	return th
 }
 
 // queue is the waiters, in no order: it is scanned, which for the few
@@ -136,19 +103,31 @@ func (q *queue) remove(w *waiter) {
 }
 
 // best is the waiter to serve next: the highest rank; within it the newest
-// while congested (LIFO: it is the one whose caller is most likely still
-// waiting), else the oldest (FIFO).
-func (q queue) best(lifo bool) *waiter {
+// while its criticality's queue is congested or was lately (LIFO: it is the
+// one whose caller is most likely still waiting; codel.lifo), else the
+// oldest (FIFO).
+func (q queue) best(c *codel, now time.Duration) *waiter {
 	var b *waiter
+	lifo := false
 	for _, w := range q {
 		switch {
 		case b == nil, w.rank > b.rank:
 			b = w
+			lifo = c.lifo(b.rank/2, now)
 		case w.rank == b.rank && (lifo && w.enq > b.enq || !lifo && w.enq < b.enq):
 			b = w
 		}
 	}
 	return b
+}
+
+// top is the highest rank waiting; -1 if none.
+func (q queue) top() int8 {
+	t := int8(-1)
+	for _, w := range q {
+		t = max(t, w.rank)
+	}
+	return t
 }
 
 // worst is the waiter to shed first: the lowest rank, within it the oldest.
@@ -162,11 +141,13 @@ func (q queue) worst() *waiter {
 	return b
 }
 
-// oldest returns the earliest time a waiter was queued.
-func (q queue) oldest() time.Duration {
-	o := q[0].enq
-	for _, w := range q[1:] {
-		o = min(o, w.enq)
+// oldest returns the earliest time a waiter of each criticality level was
+// queued (0 for a level with no waiter: it is not read then).
+func (q queue) oldest() (o [levels]time.Duration) {
+	for _, w := range q {
+		if l := w.rank / 2; o[l] == 0 || w.enq < o[l] {
+			o[l] = w.enq
+		}
 	}
 	return o
 }

@@ -40,15 +40,12 @@ type Shedder struct {
 	// under mu before a queuing request's last TryAcquire and read after
 	// every release, so a release either sees the waiter or the waiter sees
 	// the freed slot: no wake-up is lost.
-	nwait atomic.Int64
-	mu    sync.Mutex
-	q     queue
-	codel codel
-	// shedEmpty says the queue was last emptied by shedding, or by serving a
-	// request late: not a sign that the server keeps up (see emptied).
-	shedEmpty bool
-	timer     clock.Timer   // sweeps expired waiters; nil until first needed
-	timerAt   time.Duration // when timer fires; 0: not armed
+	nwait   atomic.Int64
+	mu      sync.Mutex
+	q       queue
+	codel   codel
+	timer   clock.Timer   // sweeps expired waiters; nil until first needed
+	timerAt time.Duration // when timer fires; 0: not armed
 }
 
 var _ paved.Middleware = (*Shedder)(nil)
@@ -116,7 +113,7 @@ func (s *Shedder) run(ctx context.Context, next paved.Op) error {
 	}
 	// Below the share of the lowest rank, every request is admitted as it
 	// comes, without looking at its rank.
-	if s.nwait.Load() == 0 && float64(s.lim.Inflight()) < minShare*float64(s.lim.Limit()) {
+	if s.nwait.Load() == 0 && float64(s.lim.Inflight()) < threshold(0, s.lim.Limit()) {
 		if tok, ok := s.lim.TryAcquire(); ok {
 			return s.serve(ctx, next, tok)
 		}
@@ -216,15 +213,15 @@ func (s *Shedder) wait(ctx context.Context) (limit.Token, error) {
 	s.nwait.Add(1)
 	// Waiters wait because they do not fit their share of the limit; a
 	// request more important than all of them may still fit its own.
-	if b := s.q.best(false); b == nil || b.rank < w.rank {
+	if s.q.top() < w.rank {
 		if tok, ok := s.tryAcquire(w.rank); ok {
 			s.nwait.Add(-1)
 			s.mu.Unlock()
 			return tok, nil
 		}
 	}
-	if len(s.q) == 0 && !s.shedEmpty {
-		s.codel.lastEmpty = now // empty until this request
+	if v := &s.codel.lv[lvl]; v.n == 0 && !v.shedEmpty {
+		v.lastEmpty = now // empty until this request
 	}
 	s.sweep(now)
 	if len(s.q) >= s.cfg.maxQueue {
@@ -238,6 +235,7 @@ func (s *Shedder) wait(ctx context.Context) (limit.Token, error) {
 	}
 	w.done = make(chan struct{})
 	s.q.push(w)
+	s.codel.lv[lvl].n++
 	s.arm(now)
 	s.mu.Unlock()
 
@@ -247,6 +245,7 @@ func (s *Shedder) wait(ctx context.Context) (limit.Token, error) {
 		s.mu.Lock()
 		if w.idx >= 0 { // still queued: leave
 			s.q.remove(w)
+			s.codel.lv[lvl].n--
 			s.nwait.Add(-1)
 			s.emptied(s.now(), w, "")
 			s.mu.Unlock()
@@ -268,33 +267,35 @@ func (s *Shedder) wait(ctx context.Context) (limit.Token, error) {
 // shedding it, and wakes it. Under mu.
 func (s *Shedder) decide(w *waiter, why string, now time.Duration) {
 	s.q.remove(w)
+	s.codel.lv[w.rank/2].n--
 	s.nwait.Add(-1)
 	w.shed = why
 	close(w.done)
 	s.emptied(now, w, why)
 }
 
-// emptied notes when the queue becomes empty, for CoDel, w being the last
-// waiter to leave it. The queue was empty then only if the server emptied it
+// emptied notes when w's level's queue becomes empty, for CoDel, w being its
+// last waiter to leave it. It was empty then only if the server emptied it
 // in good time: by serving w (or w leaving of its own accord) within the
 // target. A queue emptied by shedding, or only by serving a request that
 // had waited longer, is a standing queue and stays congested until a
 // request queued after it is served in time. Under mu.
 func (s *Shedder) emptied(now time.Duration, w *waiter, why string) {
-	if len(s.q) != 0 {
+	v := &s.codel.lv[w.rank/2]
+	if v.n != 0 {
 		return
 	}
-	s.shedEmpty = why != "" || now-w.enq > s.codel.target
-	if !s.shedEmpty {
-		s.codel.lastEmpty = now
+	v.shedEmpty = why != "" || now-w.enq > s.codel.target
+	if !v.shedEmpty {
+		v.lastEmpty = now
 	}
 }
 
-// tryAcquire takes a slot for a request of rank r if fewer than r's share of
-// the limit are in flight. Under mu, so that the queue sees a consistent
+// tryAcquire takes a slot for a request of rank r if fewer than r's
+// threshold are in flight. Under mu, so that the queue sees a consistent
 // share; the limit itself is enforced by the Limiter, atomically.
 func (s *Shedder) tryAcquire(r int8) (limit.Token, bool) {
-	if float64(s.lim.Inflight()) >= share(r)*float64(s.lim.Limit()) {
+	if float64(s.lim.Inflight()) >= threshold(r, s.lim.Limit()) {
 		return limit.Token{}, false
 	}
 	return s.lim.TryAcquire()
@@ -305,7 +306,7 @@ func (s *Shedder) tryAcquire(r int8) (limit.Token, bool) {
 func (s *Shedder) dispatch(now time.Duration) {
 	s.sweep(now)
 	for len(s.q) > 0 {
-		w := s.q.best(s.codel.congested(len(s.q), now))
+		w := s.q.best(&s.codel, now)
 		tok, ok := s.tryAcquire(w.rank)
 		if !ok {
 			return // the best waiter has the largest share: no other fits either
@@ -321,9 +322,13 @@ func (s *Shedder) sweep(now time.Duration) {
 	if len(s.q) == 0 {
 		return
 	}
-	maxWait := s.codel.maxWait(len(s.q), now)
+	s.codel.observe(now)
+	var maxWait [levels]time.Duration
+	for l := range maxWait {
+		maxWait[l] = s.codel.maxWait(int8(l), now)
+	}
 	for i := 0; i < len(s.q); {
-		if w := s.q[i]; now-w.enq > maxWait {
+		if w := s.q[i]; now-w.enq > maxWait[w.rank/2] {
 			s.decide(w, "queue_timeout", now) // moves the last waiter to i
 			continue
 		}

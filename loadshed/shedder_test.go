@@ -120,20 +120,78 @@ func TestCoDelCongestedWaitIsTheTargetAndLIFO(t *testing.T) {
 	require.NoError(t, hold.end(t)) // served after 5 ms: the server emptied its queue
 	waitFor(t, "y admitted", y.isRunning)
 
-	// Now it is no longer congested: a new waiter may wait 100 ms.
-	z := queued(t, s, p, "z", critical, "")
-	clk.Advance(100 * time.Millisecond)
-	assert.Equal(t, 1, s.Queued())
+	// The server emptied its queue: it is no longer congested, so waiters
+	// may wait the interval again; but it was congested a moment ago, so
+	// they are still served newest first (CoDel's memory, RFC 8289 5.5,
+	// applied to the order), not the oldest, which may have waited longest.
+	first := queued(t, s, p, "first", critical, "")
+	clk.Advance(time.Millisecond)
+	second := queued(t, s, p, "second", critical, "")
+	clk.Advance(50 * time.Millisecond)
+	assert.Equal(t, 2, s.Queued(), "not congested: 51 ms is within the interval")
 	require.NoError(t, y.end(t))
+	waitFor(t, "second admitted", second.isRunning)
+	assert.False(t, first.isRunning(), "LIFO for an interval after congestion")
+	require.NoError(t, second.end(t))
+	waitFor(t, "first admitted", first.isRunning) // late: congested again
+	w := queued(t, s, p, "w", critical, "")
+	require.NoError(t, first.end(t))
+	waitFor(t, "w admitted", w.isRunning) // in good time: not congested
+
+	// An interval without congestion later, the order is FIFO again.
+	clk.Advance(100*time.Millisecond + time.Nanosecond)
+	old2 := queued(t, s, p, "old2", critical, "")
+	clk.Advance(time.Millisecond)
+	z := queued(t, s, p, "z", critical, "")
+	clk.Advance(90 * time.Millisecond)
+	assert.Equal(t, 2, s.Queued())
+	require.NoError(t, w.end(t))
+	waitFor(t, "old2 admitted", old2.isRunning)
+	assert.False(t, z.isRunning(), "FIFO: the oldest first")
+	require.NoError(t, old2.end(t))
+	waitFor(t, "z admitted", z.isRunning)
 	require.NoError(t, z.end(t))
 
 	// z was served, but late: emptying the queue that way does not show the
 	// server keeps up, so the next waiter finds it congested.
 	hold = running(t, p, "hold3")
 	v := queued(t, s, p, "v", critical, "")
-	clk.Advance(5*time.Millisecond + time.Nanosecond)
+	// (Shed after the congested wait: the target, or three mean gaps
+	// between releases, which this test's long waits have made longer.)
+	clk.Advance(50 * time.Millisecond)
 	requireShed(t, v.wait(t))
 	require.NoError(t, hold.end(t))
+}
+
+// CoDel's state is per criticality: CRITICAL requests served in good time
+// do not make a congested SHEDDABLE queue look served in good time, so a
+// SHEDDABLE request queued next may still wait only the target.
+func TestCoDelIsPerCriticality(t *testing.T) {
+	clk := clock.NewFake(epoch)
+	s := fixed(clk, 1)
+	p := paved.New("server", s)
+	hold := running(t, p, "hold")
+	a := queued(t, s, p, "a", sheddable, "")
+	clk.Advance(100*time.Millisecond + time.Nanosecond)
+	requireShed(t, a.wait(t)) // the SHEDDABLE queue is congested, and emptied by shedding
+
+	c := queued(t, s, p, "c", critical, "")
+	clk.Advance(time.Millisecond)
+	require.NoError(t, hold.end(t))
+	waitFor(t, "c admitted", c.isRunning) // the CRITICAL queue emptied in 1 ms
+
+	b := queued(t, s, p, "b", sheddable, "")
+	clk.Advance(5 * time.Millisecond)
+	assert.Equal(t, 1, s.Queued(), "5 ms is within the target")
+	clk.Advance(time.Nanosecond)
+	requireShed(t, b.wait(t))
+
+	// The CRITICAL queue is not congested: its next waiter gets the interval.
+	d := queued(t, s, p, "d", critical, "")
+	clk.Advance(100 * time.Millisecond)
+	assert.Equal(t, 1, s.Queued(), "CRITICAL may wait the interval")
+	require.NoError(t, c.end(t))
+	require.NoError(t, d.end(t))
 }
 
 // A queue emptied by shedding stays congested: its next waiter is shed
@@ -431,6 +489,38 @@ func TestLowerCriticalityLeavesHeadroom(t *testing.T) {
 	waitFor(t, "sheddable admitted once fewer than 7 run", sh.isRunning)
 	require.NoError(t, sh.end(t))
 	for _, r := range held {
+		require.NoError(t, r.end(t))
+	}
+}
+
+// At a small limit, where 5% of it is less than a slot, a caller over its
+// fair share still gets a slot fewer than a caller within it: with 9 of 14
+// in flight a polite SHEDDABLE request is admitted (70% of 14 is 9.8), a
+// greedy one waits (65% is 9.1, but it is held a slot below the polite).
+func TestGreedyKeyGetsASlotLessAtASmallLimit(t *testing.T) {
+	clk := clock.NewFake(epoch)
+	s := fixed(clk, 14)
+	p := paved.New("server", s)
+	use := func(key string, d time.Duration) {
+		r := send(context.Background(), p, key, sheddable, key)
+		waitFor(t, key+" running", r.isRunning)
+		clk.Advance(d)
+		require.NoError(t, r.end(t))
+	}
+	use("greedy", 300*time.Millisecond)
+	use("polite", 100*time.Millisecond)
+	var held []*request
+	for i := range 9 {
+		held = append(held, running(t, p, fmt.Sprint("h", i)))
+	}
+	g := queued(t, s, p, "greedy", sheddable, "greedy")
+	pol := send(context.Background(), p, "polite", sheddable, "polite")
+	waitFor(t, "polite admitted", pol.isRunning)
+	assert.False(t, g.isRunning())
+	require.NoError(t, pol.end(t))
+	require.NoError(t, held[0].end(t)) // 8 in flight: the greedy one fits
+	waitFor(t, "greedy admitted", g.isRunning)
+	for _, r := range append(held[1:], g) {
 		require.NoError(t, r.end(t))
 	}
 }

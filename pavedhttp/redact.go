@@ -19,7 +19,7 @@ const redactedValue = "REDACTED"
 // user info, which otelhttp already removes, so the attribute it set stands.
 // The parameters keep their order and spelling; only values change.
 func redactedURL(u *url.URL, all bool) (string, bool) {
-	if u == nil || u.RawQuery == "" {
+	if u == nil || u.RawQuery == "" || !all && !hasSensitiveQueryKey(u.RawQuery) {
 		return "", false
 	}
 	parts := strings.Split(u.RawQuery, "&")
@@ -41,6 +41,20 @@ func redactedURL(u *url.URL, all bool) (string, bool) {
 	c.User = nil
 	c.RawQuery = strings.Join(parts, "&")
 	return c.String(), true
+}
+
+// hasSensitiveQueryKey reports whether the raw query has a parameter with a
+// value under one of sensitiveQueryKeys: redactedURL's check, without
+// splitting the query, for the query of every attempt that has none.
+func hasSensitiveQueryKey(rawQuery string) bool {
+	for rest := rawQuery; rest != ""; {
+		var p string
+		p, rest, _ = strings.Cut(rest, "&")
+		if key, _, hasValue := strings.Cut(p, "="); hasValue && isSensitiveQueryKey(key) {
+			return true
+		}
+	}
+	return false
 }
 
 // isSensitiveQueryKey reports whether the raw (still escaped) query key is

@@ -43,6 +43,8 @@ func TestURLFullRedactsSensitiveQueryValues(t *testing.T) {
 		{"/plain?page=2&q=shoes", "/plain?page=2&q=shoes"},
 		{"/none", "/none"},
 		{"/flag?sig", "/flag?sig"}, // no value to redact
+		{"/esc?Sig%6Eature=x&a=1", "/esc?Sig%6Eature=REDACTED&a=1"}, // the key unescaped
+		{"/last?a=1&&sig=2", "/last?a=1&&sig=REDACTED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {

@@ -8,7 +8,10 @@
 //
 // Defaults: the global TracerProvider and MeterProvider, looked up on every
 // call, and no logger. Until the service installs providers, telemetry costs an
-// atomic load per call. Secrets never reach spans or logs: errors are recorded
+// atomic load per call. With the SDK installed, a call's span and its two
+// durations cost about 13,300 instructions (1.6 µs) and 7 allocations, all of
+// them the SDK's but about 400 instructions (BenchmarkCall beside
+// BenchmarkCallSDKFloor); a policy decision about 7,700 (BenchmarkEmit). Secrets never reach spans or logs: errors are recorded
 // by type (error.type), never by message, and attribute values under keys such
 // as authorization, cookie or idempotency_key are replaced by "[redacted]".
 //

@@ -50,5 +50,7 @@
 //
 // Cost: TryAcquire is one compare-and-swap and a monotonic clock read;
 // Release an atomic add, a clock read and a short critical section (none for
-// Ignored, nor for a sample a Window leaves out); neither allocates.
+// Ignored, nor for a sample a Window leaves out); neither allocates. Under a
+// Window at high rates only every k-th request (up to 64th) is timed, so the
+// others read no clock and take no lock (see Window).
 package limit

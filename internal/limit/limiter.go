@@ -27,6 +27,14 @@ type Config struct {
 // dropped — if the window holds at least MinSamples samples; smaller windows
 // are discarded. A window closes at the first release after its end, so a
 // quiet limiter does no work.
+//
+// A window needs a mean, not every request's RTT: once a window has held
+// more than sampleTarget*MinSamples samples, only every k-th request of the
+// next (k a power of two up to maxStride, chosen to keep about that many) is
+// timed, and the others read no clock. A drop counts whether its request
+// was timed or not. When the rate falls, a window may then hold fewer than
+// MinSamples and be discarded, as any short window is; the next one's k is
+// set from the rate that window saw.
 type Window struct {
 	// Min and Max bound a window's length: 0 < Min <= Max <= 1m.
 	Min, Max time.Duration
@@ -86,14 +94,19 @@ const (
 // Token is one admitted request: pass it to Release exactly once. The zero
 // Token is not an admission.
 type Token struct {
-	start    int64 // ns since the limiter's origin
+	start    int64 // ns since the limiter's origin; 0 unless timed
 	inflight int32 // in flight at admission, itself included
 	ok       bool
+	timed    bool // start was read: the request is a latency sample
 }
 
 // Inflight is how many requests were in flight when t was admitted, t
 // included.
 func (t Token) Inflight() int { return int(t.inflight) }
+
+// Timed reports whether t's request is timed, to be a latency sample (see
+// Window: at high rates only some are).
+func (t Token) Timed() bool { return t.timed }
 
 // Limiter is an adaptive concurrency limit: it admits a request while fewer
 // than the limit are in flight, and moves the limit by what its Algorithm
@@ -105,8 +118,15 @@ func (t Token) Inflight() int { return int(t.inflight) }
 // the Algorithm (Ignored releases take none). Neither allocates. A Limiter is
 // safe for concurrent use.
 type Limiter struct {
-	limit    atomic.Int64
-	inflight atomic.Int64
+	limit atomic.Int64
+	// state is the requests in flight (its low 32 bits) and a count of
+	// admissions (the high 32, wrapping), so that one atomic operation
+	// admits a request and numbers it for sampling.
+	state atomic.Int64
+	// mask selects the timed requests: those whose number has these bits
+	// clear (stride - 1; 0 times every request). Written under mu when a
+	// window closes.
+	mask     atomic.Int64
 	clk      clock.Clock
 	real     bool // clk is clock.Real(): read time.Since directly, sparing an interface call per read
 	origin   time.Time
@@ -156,7 +176,17 @@ func New(alg Algorithm, c Config, clk clock.Clock) (*Limiter, error) {
 func (l *Limiter) Limit() int { return int(l.limit.Load()) }
 
 // Inflight is how many admitted requests have not been released.
-func (l *Limiter) Inflight() int { return int(l.inflight.Load()) }
+func (l *Limiter) Inflight() int { return int(uint32(l.state.Load())) }
+
+// admitted is what state gains per admission: one in flight, one counted.
+const admitted = 1 + 1<<32
+
+// Sampling: a window is to hold about sampleTarget*MinSamples timed
+// requests; at most every maxStride-th request is timed.
+const (
+	sampleTarget = 8
+	maxStride    = 64
+)
 
 // Algorithm is the name of the limiter's Algorithm.
 func (l *Limiter) Algorithm() string { return l.alg.Name() }
@@ -178,21 +208,37 @@ func (l *Limiter) now() int64 {
 // TryAcquire admits a request if fewer than the limit are in flight.
 func (l *Limiter) TryAcquire() (Token, bool) {
 	for {
-		n := l.inflight.Load()
-		if n >= l.limit.Load() {
+		n := l.state.Load()
+		in := int64(uint32(n))
+		if in >= l.limit.Load() {
 			return Token{}, false
 		}
-		if l.inflight.CompareAndSwap(n, n+1) {
-			return Token{start: l.now(), inflight: int32(min(n+1, math.MaxInt32)), ok: true}, true
+		if l.state.CompareAndSwap(n, n+admitted) {
+			// token's body, by hand: TryAcquire is on every call's path
+			t := Token{inflight: int32(min(in+1, math.MaxInt32)), ok: true}
+			if (n>>32)&l.mask.Load() == 0 {
+				t.start, t.timed = l.now(), true
+			}
+			return t, true
 		}
 	}
+}
+
+// token is the admission numbered by state n (before it), with in in
+// flight: timed if its number is selected by the mask.
+func (l *Limiter) token(n, in int64) Token {
+	t := Token{inflight: int32(min(in, math.MaxInt32)), ok: true}
+	if (n>>32)&l.mask.Load() == 0 {
+		t.start, t.timed = l.now(), true
+	}
+	return t
 }
 
 // ForceAcquire admits a request whatever the limit (for traffic that must
 // never be refused); it counts as in flight like any other.
 func (l *Limiter) ForceAcquire() Token {
-	n := l.inflight.Add(1)
-	return Token{start: l.now(), inflight: int32(min(n, math.MaxInt32)), ok: true}
+	n := l.state.Add(admitted) - admitted
+	return l.token(n, int64(uint32(n))+1)
 }
 
 // Release ends t's request with result r: it frees the slot and, unless r is
@@ -203,8 +249,16 @@ func (l *Limiter) Release(t Token, r Result) (limit int, changed bool) {
 	if !t.ok {
 		return l.Limit(), false
 	}
-	l.inflight.Add(-1)
+	l.state.Add(-1) // the low half is at least 1: no borrow from the count
 	if r == Ignored {
+		return l.Limit(), false
+	}
+	if !t.timed {
+		if r == Dropped {
+			l.mu.Lock()
+			l.w.dropped = true // the window's next timed release carries it
+			l.mu.Unlock()
+		}
 		return l.Limit(), false
 	}
 	now := l.now()
@@ -237,6 +291,19 @@ func (l *Limiter) Release(t Token, r Result) (limit int, changed bool) {
 	return int(next), prev != next
 }
 
+// stride is how many requests per timed one the next window should time,
+// after a window of n timed requests at stride k: the power of two, up to
+// maxStride, that keeps about sampleTarget*minSamples of the n*k requests;
+// 1 when they were fewer.
+func stride(n int, k int64, minSamples int) int64 {
+	per := int64(n) * k / int64(sampleTarget*minSamples)
+	s := int64(1)
+	for s*2 <= per && s < maxStride {
+		s *= 2
+	}
+	return s
+}
+
 // gather adds s to the window and returns the window's sample when s closes
 // it with enough samples.
 func (l *Limiter) gather(now int64, s Sample) (Sample, bool) {
@@ -252,6 +319,7 @@ func (l *Limiter) gather(now int64, s Sample) (Sample, bool) {
 	done := *w
 	length := time.Duration(min(max(2*done.min, int64(l.win.Min)), int64(l.win.Max)))
 	*w = window{end: now + int64(length), min: math.MaxInt64}
+	l.mask.Store(stride(done.n, l.mask.Load()+1, l.win.MinSamples) - 1)
 	if done.n < l.win.MinSamples {
 		return s, false
 	}

@@ -274,3 +274,64 @@ func TestAlgorithmsBackOffWhenTheDependencySlows(t *testing.T) {
 		})
 	}
 }
+
+// At a high rate, a window times only every k-th request (k a power of two,
+// keeping about 8*MinSamples of them); drops count whether timed or not; when
+// the rate falls, every request is timed again.
+func TestLimiterSamplesAtHighRates(t *testing.T) {
+	clk := clock.NewFake(epoch)
+	rec := &recorder{}
+	w := limit.Window{Min: 100 * ms, Max: 100 * ms, MinSamples: 10}
+	l := newLimiter(t, rec, limit.Config{Initial: 10, Min: 1, Max: 100, Window: w}, clk)
+	// calls runs n requests one after another, each taking d, and counts the
+	// timed ones; the first is released with first.
+	calls := func(n int, d time.Duration, first limit.Result) (timed int) {
+		for i := range n {
+			tok, ok := l.TryAcquire()
+			require.True(t, ok)
+			if tok.Timed() {
+				timed++
+			}
+			clk.Advance(d)
+			r := limit.Success
+			if i == 0 {
+				r = first
+			}
+			l.Release(tok, r)
+		}
+		return timed
+	}
+	calls(1, 101*time.Microsecond, limit.Success) // closes the empty first window
+	assert.Equal(t, 990, calls(990, 101*time.Microsecond, limit.Success), "a window at stride 1 times every request")
+	calls(10, 101*time.Microsecond, limit.Success) // past its end: closes it with 990, so 990/80 -> every 8th
+	require.Len(t, rec.samples, 1)
+	assert.InDelta(t, 100, calls(800, 101*time.Microsecond, limit.Success), 2, "every 8th of 800")
+	assert.Zero(t, l.Inflight())
+
+	// A drop on a request that was not timed still marks its window.
+	n := len(rec.samples)
+	for {
+		tok, _ := l.TryAcquire()
+		if !tok.Timed() {
+			l.Release(tok, limit.Dropped)
+			break
+		}
+		l.Release(tok, limit.Success)
+	}
+	calls(2500, 101*time.Microsecond, limit.Success) // two windows and a half
+	require.Greater(t, len(rec.samples), n+1)
+	assert.True(t, rec.samples[n].Dropped, "the window with the untimed drop")
+	assert.False(t, rec.samples[len(rec.samples)-1].Dropped, "the next window has none")
+
+	// The rate falls to 20 a window: within a few windows every request is
+	// timed again (each sets the next one's stride from the rate it saw).
+	var timed []int
+	for range 4 {
+		timed = append(timed, calls(20, 5*ms, limit.Success))
+	}
+	assert.Less(t, timed[0], 20, "still at the high rate's stride")
+	assert.Equal(t, 20, timed[3], "every request timed: %v", timed)
+	n = len(rec.samples)
+	calls(21, 5*ms, limit.Success)
+	assert.Len(t, rec.samples, n+1, "a window of 20 timed requests counts")
+}

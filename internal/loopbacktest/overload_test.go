@@ -6,13 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/loadshed"
@@ -42,19 +43,27 @@ type queueingHandler struct {
 	stop    chan struct{}
 	served  atomic.Int64 // requests that got a worker and finished
 	busy    atomic.Int64 // ns of worker time spent, to measure capacity
+	inside  atomic.Int64 // requests in the handler now, waiting or served
 }
 
 func newQueueingHandler() *queueingHandler {
 	return &queueingHandler{workers: make(chan struct{}, overloadWorkers), stop: make(chan struct{})}
 }
 
+// It answers with where the request's time went, for the test's breakdown:
+// X-Worker-Wait-Ns waiting for a worker, X-Handler-Ns in the handler.
 func (h *queueingHandler) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	h.inside.Add(1)
+	defer h.inside.Add(-1)
+	t0 := time.Now()
+	defer func() { w.Header().Set("X-Handler-Ns", strconv.FormatInt(int64(time.Since(t0)), 10)) }()
 	select {
 	case h.workers <- struct{}{}:
 	case <-h.stop:
 		return
 	}
 	start := time.Now()
+	w.Header().Set("X-Worker-Wait-Ns", strconv.FormatInt(int64(start.Sub(t0)), 10))
 	select {
 	case <-time.After(overloadService):
 	case <-h.stop:
@@ -94,7 +103,14 @@ type result struct {
 	class   string
 	at      time.Duration // arrival, since the run started
 	latency time.Duration
-	status  int // 0: the client gave up or failed
+	status  int           // 0: the client gave up or failed
+	worker  time.Duration // of an admitted request: its wait for a worker
+	handler time.Duration // of an admitted request: its time in the handler
+}
+
+func headerDuration(h http.Header, key string) time.Duration {
+	v, _ := strconv.ParseInt(h.Get(key), 10, 64)
+	return time.Duration(v)
 }
 
 // openLoop sends rate requests a second for dur on a fixed schedule, each in
@@ -124,6 +140,8 @@ func openLoop(srvURL string, client *http.Client, rate int, dur time.Duration) [
 				_, _ = io.Copy(io.Discard, resp.Body)
 				_ = resp.Body.Close()
 				r.status = resp.StatusCode
+				r.worker = headerDuration(resp.Header, "X-Worker-Wait-Ns")
+				r.handler = headerDuration(resp.Header, "X-Handler-Ns")
 			}
 			r.latency = time.Since(t0)
 			out[i] = r
@@ -139,6 +157,9 @@ type stats struct {
 	p99      time.Duration
 	byClass  map[string][2]int // sent, ok
 	classP99 map[string]time.Duration
+	// Where admitted requests waited, p50 and p99: before the handler (the
+	// Shedder's queue, and the transport) and in it, for a worker.
+	before, worker [2]time.Duration
 }
 
 func summarise(rs []result, from, dur time.Duration) stats {
@@ -161,18 +182,29 @@ func summarise(rs []result, from, dur time.Duration) stats {
 		s.byClass[r.class] = c
 	}
 	s.p99 = p99(lat)
+	var before, worker []time.Duration
+	for _, r := range rs {
+		if r.at >= from && r.status == http.StatusOK {
+			before = append(before, r.latency-r.handler)
+			worker = append(worker, r.worker)
+		}
+	}
+	s.before = [2]time.Duration{pct(before, 0.5), p99(before)}
+	s.worker = [2]time.Duration{pct(worker, 0.5), p99(worker)}
 	for c, l := range per {
 		s.classP99[c] = p99(l)
 	}
 	return s
 }
 
-func p99(lat []time.Duration) time.Duration {
+func p99(lat []time.Duration) time.Duration { return pct(lat, 0.99) }
+
+// pct is quantile, 0 for no samples.
+func pct(lat []time.Duration, q float64) time.Duration {
 	if len(lat) == 0 {
 		return 0
 	}
-	slices.Sort(lat)
-	return lat[(len(lat)*99+99)/100-1]
+	return quantile(lat, q)
 }
 
 func (s stats) rate(class string) float64 {
@@ -184,8 +216,12 @@ func (s stats) rate(class string) float64 {
 }
 
 func (s stats) String() string {
-	return fmt.Sprintf("success: critical %.1f%%, polite sheddable %.1f%%, greedy sheddable %.1f%%; p99 of admitted %v (critical %v)",
-		100*s.rate("critical"), 100*s.rate("polite"), 100*s.rate("greedy"), s.p99.Round(time.Millisecond), s.classP99["critical"].Round(time.Millisecond))
+	r := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	return fmt.Sprintf("success: critical %.1f%%, polite sheddable %.1f%%, greedy sheddable %.1f%%; "+
+		"admitted p99 %v (critical %v, polite %v, greedy %v); waited before the handler p50 %v p99 %v, for a worker p50 %v p99 %v",
+		100*s.rate("critical"), 100*s.rate("polite"), 100*s.rate("greedy"),
+		r(s.p99), r(s.classP99["critical"]), r(s.classP99["polite"]), r(s.classP99["greedy"]),
+		r(s.before[0]), r(s.before[1]), r(s.worker[0]), r(s.worker[1]))
 }
 
 func overloadServer(t *testing.T, h *queueingHandler, shed *loadshed.Shedder) (string, *http.Client) {
@@ -210,10 +246,10 @@ func overloadServer(t *testing.T, h *queueingHandler, shed *loadshed.Shedder) (s
 // same run without loadshed is printed beside it.
 func TestOverload(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a 9 s load test")
+		t.Skip("a 12 s load test")
 	}
 	const (
-		unloaded = 1500 * time.Millisecond
+		unloaded = 1500 * time.Millisecond // twice: before and after the loaded run
 		loaded   = 5 * time.Second
 		warm     = time.Second // the limit's convergence, left out of the steady-state figures
 		bare     = 3 * time.Second
@@ -222,18 +258,26 @@ func TestOverload(t *testing.T) {
 	shed := loadshed.MustNew()
 	url, client := overloadServer(t, h, shed)
 
-	base := summarise(openLoop(url, client, overloadRate/4, unloaded), 0, unloaded)
-	t.Logf("unloaded (half capacity): %d requests, %d ok, p99 %v", base.sent, base.ok, base.p99.Round(time.Millisecond))
+	// The unloaded p99 is measured in the same run, before and after the
+	// load, so that a machine slowed by other work slows both sides of the
+	// comparison; the two halves give 300 samples.
+	before := openLoop(url, client, overloadRate/4, unloaded)
 
 	served0, busy0 := h.served.Load(), h.busy.Load()
 	rs := openLoop(url, client, overloadRate, loaded)
 	served, busy := h.served.Load()-served0, time.Duration(h.busy.Load()-busy0)
 	capacity := float64(overloadWorkers) / (busy.Seconds() / float64(served)) // workers / mean service time
+	limit := shed.Limit()
+
+	time.Sleep(200 * time.Millisecond) // what is admitted ends; the queue's waits are shorter
+	base := summarise(append(before, openLoop(url, client, overloadRate/4, unloaded)...), 0, 2*unloaded)
+	t.Logf("unloaded (half capacity): %d requests, %d ok, p99 %v", base.sent, base.ok, base.p99.Round(time.Millisecond))
+
 	all := summarise(rs, 0, loaded)
 	steady := summarise(rs, warm, loaded)
 	goodput := float64(steady.ok) / (loaded - warm).Seconds()
-	t.Logf("with loadshed, offered %d/s (2x the nominal %d/s; measured capacity %.0f/s), limit now %d:",
-		overloadRate, overloadRate/2, capacity, shed.Limit())
+	t.Logf("with loadshed, offered %d/s (2x the nominal %d/s; measured capacity %.0f/s), limit at the end %d (%d workers):",
+		overloadRate, overloadRate/2, capacity, limit, overloadWorkers)
 	t.Logf("  steady state (after %v): goodput %.0f/s = %.0f%% of capacity; %v", warm, goodput, 100*goodput/capacity, steady)
 	t.Logf("  whole run: %d of %d ok; %v", all.ok, all.sent, all)
 
@@ -245,13 +289,9 @@ func TestOverload(t *testing.T) {
 	t.Logf("without loadshed, the same load for %v, after %v: goodput %.0f/s = %.0f%% of capacity; %v",
 		bare, warm, float64(none.ok)/(bare-warm).Seconds(), 100*float64(none.ok)/(bare-warm).Seconds()/capacity, none)
 
+	require.Equal(t, base.sent, base.ok, "unloaded, every request succeeds")
 	assert.GreaterOrEqual(t, goodput, 0.9*capacity, "goodput at least 90% of capacity")
-	// The target is the p99 of everything admitted at most 3x the unloaded
-	// p99; measured on the loaded CI machine it is 86 to 147 ms against
-	// 126 to 135 ms (3 x 42..45 ms), so only CRITICAL's p99 (83 to 97 ms)
-	// is asserted: SHEDDABLE waiters may sit up to CoDel's 100 ms interval
-	// whenever a CRITICAL waiter empties the queue in time.
-	assert.LessOrEqual(t, steady.classP99["critical"], 3*base.p99, "p99 of admitted CRITICAL at most 3x the unloaded p99")
+	assert.LessOrEqual(t, steady.p99, 3*base.p99, "p99 of everything admitted at most 3x the unloaded p99")
 	assert.GreaterOrEqual(t, steady.rate("critical"), 0.99, "CRITICAL keeps 99%")
 	assert.Less(t, steady.rate("greedy"), steady.rate("critical"), "SHEDDABLE is shed first")
 	assert.Greater(t, steady.rate("polite"), steady.rate("greedy")+0.3, "the greedy caller is shed before the polite one")
