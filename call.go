@@ -229,8 +229,14 @@ func (c *Call) DownstreamGaveUp() bool { return c.flags.Load()&flagGaveUpBelow !
 // info was made within, when err says that call gave up. Only on the error
 // path: a context lookup. A nil info is the one ctx carries.
 func (p *Pipeline) noteGaveUp(ctx context.Context, info *CallInfo, err error) {
-	parent := CallFrom(ctx)
-	if parent == nil || parent.flags.Load()&flagGaveUpBelow != 0 {
+	if parent := CallFrom(ctx); parent != nil {
+		p.noteGaveUpIn(ctx, parent, info, err)
+	}
+}
+
+// noteGaveUpIn is noteGaveUp once parent, the call ctx belongs to, is found.
+func (p *Pipeline) noteGaveUpIn(ctx context.Context, parent *Call, info *CallInfo, err error) {
+	if parent.flags.Load()&flagGaveUpBelow != 0 {
 		return
 	}
 	if info == nil {

@@ -41,13 +41,17 @@ func (c EarlyCall) Pipeline() string { return c.p.name }
 func (c EarlyCall) Telemetry() *telemetry.Telemetry { return c.p.tel }
 
 // Recording reports whether an event emitted now would be recorded at all:
-// the pipeline records metrics, or ctx carries a recording span (the
-// caller's). When it is false Emit does nothing, so a policy may skip
-// building the event.
+// whether ctx carries a recording span (the caller's). Run asks an
+// EarlyRefuser only when the pipeline records neither spans nor metrics and
+// logs nothing, so that span is all there is to ask; metrics installed
+// since are the next call's, as that call's own measurements would be. When
+// it is false Emit does nothing, so a policy may skip building the event.
 func (c EarlyCall) Recording(ctx context.Context) bool {
-	// No logger to ask: Run asks an EarlyRefuser only when there is none.
-	return c.p.rec.MetricsOn() || trace.SpanFromContext(ctx).IsRecording()
+	return spanRecording(ctx) // Recording is inlined in the caller; this is not
 }
+
+// spanRecording reports whether ctx carries a recording span.
+func spanRecording(ctx context.Context) bool { return trace.SpanFromContext(ctx).IsRecording() }
 
 // Emit reports ev as Emit would from the call's first attempt. ctx is the
 // context RefuseEarly was given, which carries the call's CallInfo.

@@ -58,7 +58,7 @@ func (c chain) Wrap(next Op) Op {
 // Every run is one telemetry span for the logical call and one
 // resilience.call.duration measurement; until the service installs
 // OpenTelemetry providers (or passes them with WithTelemetry) this costs
-// nothing but an atomic load.
+// nothing but a few atomic loads.
 type Pipeline struct {
 	name       string
 	op         Op
@@ -133,7 +133,9 @@ func (p *Pipeline) Run(ctx context.Context, op Op) error {
 		// once does so before the Call is built (EarlyRefuser). Its
 		// CallInfo is looked up only if needed.
 		if err := p.early.RefuseEarly(ctx, EarlyCall{p: p}); err != nil {
-			p.noteGaveUp(ctx, nil, err)
+			if parent := CallFrom(ctx); parent != nil { // noteGaveUp, without its call
+				p.noteGaveUpIn(ctx, parent, nil, err)
+			}
 			return err
 		}
 	}

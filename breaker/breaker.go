@@ -47,7 +47,7 @@ type Breaker struct {
 	origin    time.Time
 	realClock bool                      // cfg.clk is clock.Real(): now need not call through the interface
 	openUntil atomic.Int64              // since origin; 0: no open period of ours is running
-	refused   atomic.Pointer[openError] // the refusal of the latest open period (refusal)
+	refused   atomic.Pointer[openError] // the refusal of the latest open period (refusal); never nil
 	// late is a state gobreaker went to while our open period still ran
 	// (half-open: a call passed our gate just before the trip; closed: a
 	// probe succeeded under TripFor's period), plus 1; 0: none. It is
@@ -92,6 +92,7 @@ func newBreaker(name string, cfg config) *Breaker {
 		origin: cfg.clk.Now(),
 	}
 	b.realClock = cfg.clk == clock.Real()
+	b.refused.Store(&openError{b: b}) // of no period: until 0 is none (openUntil)
 	seed := cfg.seed
 	if !cfg.seeded {
 		seed = rand.Uint64()

@@ -26,11 +26,20 @@ func (b *Breaker) RefuseEarly(ctx context.Context, call paved.EarlyCall) error {
 	}
 	err, after := errForcedOpen, time.Duration(0)
 	if m != modeForcedOpen {
-		now := b.now()
+		var now int64
+		if b.realClock {
+			now = int64(time.Since(b.origin)) // b.now, without its call
+		} else {
+			now = b.now()
+		}
 		if now >= u {
 			return nil // the period is over: the ordinary path ends it
 		}
-		err, after = b.refusal(u), time.Duration(u-now)
+		e := b.refused.Load() // b.refusal(u), without its call
+		if e.until != u {
+			e = b.firstRefusal(u)
+		}
+		err, after = e, time.Duration(u-now)
 	}
 	if call.Recording(ctx) {
 		b.emitRejected(ctx, call, err, after)

@@ -28,9 +28,16 @@ func (e *openError) RetryAfter() time.Duration { return max(0, time.Duration(e.u
 // refusal returns the refusal of the open period that ends at until,
 // making it the first time that period refuses a call.
 func (b *Breaker) refusal(until int64) error {
-	if e := b.refused.Load(); e != nil && e.until == until {
-		return e
+	e := b.refused.Load()
+	if e.until != until {
+		e = b.firstRefusal(until)
 	}
+	return e
+}
+
+// firstRefusal is refusal the first time the period ending at until refuses
+// a call.
+func (b *Breaker) firstRefusal(until int64) *openError {
 	e := &openError{b: b, until: until, errs: []error{ErrOpen, paved.ErrRejected}}
 	b.refused.Store(e)
 	return e

@@ -2,13 +2,13 @@ package policy
 
 import (
 	"slices"
+	"sync"
 
 	"google.golang.org/grpc"
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/breaker"
 	"github.com/paved-go/paved/bulkhead"
-	"github.com/paved-go/paved/chaos"
 	"github.com/paved-go/paved/fallback"
 	"github.com/paved-go/paved/hedge"
 	"github.com/paved-go/paved/idempotency"
@@ -49,11 +49,15 @@ type clientParts struct {
 	limiter  paved.Middleware   // *ratelimit.Limiter or a FleetPolicy; nil: off
 	stale    *pavedhttp.Stale   // the fallback's copies; nil: no fallback
 	fallback *fallback.Fallback // HTTP clients only, outermost
-	chaos    []*chaos.Chaos     // innermost
+	chaos    chaosParts         // the pipeline's innermost; the wire's for the adapters
 	ms       []paved.Middleware // outermost first, without the fallback
 	chain    paved.Middleware
 	httpMs   []paved.Middleware // ms with the fallback outermost, for Transport
 	http     paved.Middleware
+
+	// The chaos section's gRPC faults, for DialOptions; nil: none.
+	grpcUnary  grpc.UnaryClientInterceptor
+	grpcStream grpc.StreamClientInterceptor
 }
 
 // resources returns the parts that hold connections or goroutines, for the
@@ -81,7 +85,7 @@ func buildClient(name string, d Dependency, prev *clientParts, o *options) (_ *c
 	}
 	defer func() {
 		if err != nil {
-			closeNew(p.resources(), prev.resources())
+			closeNew(o, p.resources(), prev.resources())
 		}
 	}()
 	switch {
@@ -135,6 +139,7 @@ func buildClient(name string, d Dependency, prev *clientParts, o *options) (_ *c
 	if p.chaos, err = buildChaos(name, d.Chaos, prev.dep.Chaos, prev.chaos, o); err != nil {
 		return nil, err
 	}
+	p.grpcUnary, p.grpcStream = p.chaos.grpcClient()
 	total, err := timeout.New(d.Timeout.Total, timeout.WithClock(o.clock))
 	if err != nil {
 		return nil, err
@@ -156,7 +161,7 @@ func buildClient(name string, d Dependency, prev *clientParts, o *options) (_ *c
 		}
 	}
 	ms = append(ms, attempt)
-	for _, c := range p.chaos {
+	for _, c := range p.chaos.pipeline {
 		ms = append(ms, c)
 	}
 	p.ms, p.chain = ms, paved.Chain(ms...)
@@ -263,8 +268,14 @@ type serverParts struct {
 	guard   *idempotency.Guard          // nil: no idempotency
 	store   idempotency.Store           // the guard's, when the Set opened it
 	unary   grpc.UnaryServerInterceptor // the guard's, for ServerOptions
-	chaos   []*chaos.Chaos
+	chaos   chaosParts
 	chain   paved.Middleware
+
+	// The chaos section's gRPC faults, for ServerOptions, built at the
+	// first call (when Set.Listener has been given, if ever).
+	grpcOnce   sync.Once
+	grpcUnary  grpc.UnaryServerInterceptor
+	grpcStream grpc.StreamServerInterceptor
 }
 
 // resources returns the parts that hold connections or goroutines.
@@ -284,11 +295,12 @@ func (p *serverParts) resources() []FleetPolicy {
 type closer interface{ Close() error }
 
 // closeNew closes the resources a build that failed opened: those in built
-// and not in kept (the previous generation's, which stay in force).
-func closeNew(built, kept []FleetPolicy) {
+// and not in kept (the previous generation's, which stay in force), each
+// letting go of its shared fleet client.
+func closeNew(o *options, built, kept []FleetPolicy) {
 	for _, r := range built {
 		if !slices.Contains(kept, r) {
-			_ = r.Close()
+			_ = o.fleet.close(r)
 		}
 	}
 }
@@ -309,7 +321,7 @@ func buildServer(s Server, prev *serverParts, o *options) (_ *serverParts, err e
 	}
 	defer func() {
 		if err != nil {
-			closeNew(p.resources(), prev.resources())
+			closeNew(o, p.resources(), prev.resources())
 		}
 	}()
 	var ms []paved.Middleware
@@ -345,7 +357,7 @@ func buildServer(s Server, prev *serverParts, o *options) (_ *serverParts, err e
 	if p.chaos, err = buildChaos(s.Name, s.Chaos, prev.srv.Chaos, prev.chaos, o); err != nil {
 		return nil, err
 	}
-	for _, c := range p.chaos {
+	for _, c := range p.chaos.pipeline {
 		ms = append(ms, serverChaos{c})
 	}
 	if x := s.Idempotency; x.Enabled {

@@ -3,10 +3,9 @@ package policy
 import (
 	"net/http"
 	"reflect"
-	"strconv"
 
 	"github.com/paved-go/paved"
-	"github.com/paved-go/paved/chaos"
+	"github.com/paved-go/paved/chaos/chaoshttp"
 	"github.com/paved-go/paved/fallback"
 	"github.com/paved-go/paved/pavedhttp"
 )
@@ -45,53 +44,27 @@ func buildFallback(f Fallback, prev *clientParts, o *options) (*pavedhttp.Stale,
 	return stale, fb, nil
 }
 
-// buildChaos builds the Chaos of each fault, or keeps prev's when the
-// section did not change (their call numbers, and so their picks, go on).
-func buildChaos(name string, c, prevCfg Chaos, prev []*chaos.Chaos, o *options) ([]*chaos.Chaos, error) {
-	if !c.Enabled {
-		return nil, nil
-	}
-	if prev != nil && reflect.DeepEqual(c, prevCfg) {
-		return prev, nil
-	}
-	out := make([]*chaos.Chaos, len(c.Faults))
-	for i, f := range c.Faults {
-		var fault chaos.Fault
-		switch {
-		case f.Error != "":
-			fault = chaos.ErrorOutcome(outcomeByName[f.Error])
-		case f.Latency != 0:
-			fault = chaos.Latency(f.Latency)
-		case f.LatencyMedian != 0:
-			fault = chaos.LatencyLogNormal(f.LatencyMedian, f.LatencyP99)
-		default:
-			fault = chaos.Hang()
-		}
-		opts := []chaos.Option{chaos.WithRate(f.Rate), chaos.WithName(name + ".chaos[" + strconv.Itoa(i) + "]"),
-			chaos.WithClock(o.clock), chaos.WithTelemetry(o.tel)}
-		if c.Seeded {
-			opts = append(opts, chaos.WithSeed(c.Seed+uint64(i)))
-		}
-		var err error
-		if out[i], err = chaos.New(fault, opts...); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// staleBase records, beneath a Transport of the Set, the good answers the
-// stale fallback of the configuration in force keeps; with no fallback it
-// is base alone.
-type staleBase struct {
+// wireBase is what a Transport of the Set sends to, beneath its pipeline:
+// the recorder of the stale fallback's good answers, then the chaos
+// section's HTTP faults, then base, as the configuration in force has
+// them; with neither, base alone.
+type wireBase struct {
 	s    *Set
 	name string
 	base http.RoundTripper
 }
 
-func (b *staleBase) RoundTrip(req *http.Request) (*http.Response, error) {
-	if p := b.s.gen.Load().clients[b.name]; p != nil && p.stale != nil {
-		return p.stale.Transport(b.base).RoundTrip(req)
+func (b *wireBase) RoundTrip(req *http.Request) (*http.Response, error) {
+	p := b.s.gen.Load().clients[b.name]
+	if p == nil {
+		return b.base.RoundTrip(req)
 	}
-	return b.base.RoundTrip(req)
+	rt := b.base
+	for i := len(p.chaos.http) - 1; i >= 0; i-- {
+		rt = chaoshttp.NewTransport(p.chaos.http[i], rt)
+	}
+	if p.stale != nil {
+		rt = p.stale.Transport(rt)
+	}
+	return rt.RoundTrip(req)
 }

@@ -21,7 +21,8 @@ func newBreaker(name string, b Breaker, o *options) (paved.Middleware, error) {
 		if !ok {
 			return nil, errors.New("breaker.store: " + notLinked(b.Store))
 		}
-		return op.Breaker(b.Store, FleetBreaker{Name: name, KeyPrefix: b.KeyPrefix, SyncPeriod: b.SyncPeriod, Options: opts})
+		fb := FleetBreaker{Name: name, KeyPrefix: b.KeyPrefix, SyncPeriod: b.SyncPeriod, Options: opts}
+		return o.fleet.open(b.Store, op.Client, func(c FleetClient) (FleetPolicy, error) { return op.Breaker(c, fb) })
 	case b.PerKey != "":
 		key := func(ctx context.Context) string { return paved.CallFrom(ctx).Operation() }
 		if b.PerKey == "caller" {
@@ -73,9 +74,10 @@ func openFleetLimit(l RateLimit, name string, key func(context.Context) string, 
 	if !ok {
 		return nil, errors.New("rate_limit.store: " + notLinked(l.Store))
 	}
-	return op.RateLimit(l.Store, FleetRateLimit{
+	fl := FleetRateLimit{
 		Rate: l.Rate, Burst: l.Burst, Name: name, KeyPrefix: l.KeyPrefix, Key: key,
 		FailClosed: l.FailClosed, Replicas: l.Replicas, DecisionTimeout: l.DecisionTimeout,
 		StoreRetry: l.StoreRetry, MaxKeys: l.MaxKeys, Clock: o.clock,
-	})
+	}
+	return o.fleet.open(l.Store, op.Client, func(c FleetClient) (FleetPolicy, error) { return op.RateLimit(c, fl) })
 }

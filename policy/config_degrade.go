@@ -38,14 +38,33 @@ type Chaos struct {
 }
 
 // Fault is one fault a Chaos injects: exactly one of Error, Latency,
-// LatencyMedian with LatencyP99, or Hang. YAML: chaos.faults[i].
+// LatencyMedian with LatencyP99, Hang, HTTPStatus, GRPCCode or Reset.
+// YAML: chaos.faults[i].
+//
+// Error, Latency, LatencyMedian and Hang are the pipeline's (package
+// chaos): every call of the dependency meets them, whatever carries it.
+// HTTPStatus, GRPCCode and Reset are the wire's, applied by the
+// constructor that knows the transport: HTTPStatus by HTTPClient and
+// Transport (chaoshttp.Status) and, in server.chaos, by Handler; GRPCCode
+// by DialOptions (chaosgrpc.Code) and ServerOptions; Reset by all four
+// (chaoshttp.Reset, chaosgrpc.Reset; on a gRPC server only when it serves
+// on Set.Listener). Where a wire fault does not fit (GRPCCode on an HTTP
+// client, HTTPStatus on a gRPC server, any of them on Pipeline, whose
+// calls have no wire) it is ignored: one dependency section may configure
+// an HTTP client and a gRPC connection both, one server section an HTTP
+// handler and a gRPC server both, so which fits is known only there.
 type Fault struct {
 	Error         string        // fail without running: transient, overload, fault or permanent (chaos.ErrorOutcome)
 	Latency       time.Duration // delay, then run: (0, 1h] (chaos.Latency)
 	LatencyMedian time.Duration // log-normal delay, 0 < median <= p99 <= 1h (chaos.LatencyLogNormal)
 	LatencyP99    time.Duration
-	Hang          bool    // block until the attempt's deadline (chaos.Hang)
-	Rate          float64 // this fault's share, 0..1; default Chaos.Rate
+	Hang          bool          // block until the attempt's deadline (chaos.Hang)
+	HTTPStatus    int           // answer with this status, 400..599, without reaching the server (chaoshttp.Status)
+	RetryAfter    time.Duration // with HTTPStatus: its Retry-After, 0..1h; default 0, none
+	GRPCCode      string        // fail with this status code, by name: unavailable, resource_exhausted, ... (chaosgrpc.Code)
+	Pushback      time.Duration // with GRPCCode: its grpc-retry-pushback-ms, -1h..1h, negative: do not retry; default 0, none
+	Reset         bool          // reset the connection (chaoshttp.Reset, chaosgrpc.Reset)
+	Rate          float64       // this fault's share, 0..1; default Chaos.Rate
 }
 
 func defaultOutcomes() []string { return []string{"transient", "overload", "fault", "rejected"} }

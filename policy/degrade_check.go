@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"google.golang.org/grpc/codes"
 )
 
 var outcomeNames = []string{"transient", "overload", "fault", "permanent", "canceled", "rejected"}
@@ -67,9 +69,75 @@ func checkChaos(c *checker, path string, x Chaos) {
 		if f.Hang {
 			kinds++
 		}
+		kinds += checkWireFault(c, p, f)
 		if kinds != 1 {
-			c.add(p, "must set exactly one fault: error, latency, latency_median with latency_p99, or hang: true", strconv.Itoa(kinds)+" set")
+			c.add(p, "must set exactly one fault: error, latency, latency_median with latency_p99, hang: true, http_status, grpc_code or reset: true", strconv.Itoa(kinds)+" set")
 		}
 		c.floatRange(p+".rate", f.Rate, 0, 1, false, false)
 	}
+}
+
+// checkWireFault checks the wire's fault fields of f and returns how many
+// faults they set.
+func checkWireFault(c *checker, p string, f Fault) int {
+	kinds := 0
+	if f.HTTPStatus != 0 {
+		kinds++
+		c.intRange(p+".http_status", f.HTTPStatus, 400, 599)
+	}
+	switch {
+	case f.RetryAfter != 0 && f.HTTPStatus == 0:
+		c.add(p+".retry_after", "is set only with http_status", fmtDur(f.RetryAfter))
+	case f.RetryAfter != 0:
+		c.durRange(p+".retry_after", f.RetryAfter, 0, time.Hour)
+	}
+	if f.GRPCCode != "" {
+		kinds++
+		if _, ok := grpcCodeOf(f.GRPCCode); !ok {
+			c.add(p+".grpc_code", "must be a gRPC status code other than ok, by name: "+strings.Join(grpcCodeNames(), ", "), strconv.Quote(f.GRPCCode))
+		}
+	}
+	switch {
+	case f.Pushback != 0 && f.GRPCCode == "":
+		c.add(p+".pushback", "is set only with grpc_code", fmtDur(f.Pushback))
+	case f.Pushback != 0:
+		c.durRange(p+".pushback", f.Pushback, -time.Hour, time.Hour)
+	}
+	if f.Reset {
+		kinds++
+	}
+	return kinds
+}
+
+// grpcCodes are the codes a grpc_code may name (their canonical names, in
+// lower case), in code order.
+var grpcCodes = []struct {
+	name string
+	code codes.Code
+}{
+	{"cancelled", codes.Canceled}, {"unknown", codes.Unknown}, {"invalid_argument", codes.InvalidArgument},
+	{"deadline_exceeded", codes.DeadlineExceeded}, {"not_found", codes.NotFound},
+	{"already_exists", codes.AlreadyExists}, {"permission_denied", codes.PermissionDenied},
+	{"resource_exhausted", codes.ResourceExhausted}, {"failed_precondition", codes.FailedPrecondition},
+	{"aborted", codes.Aborted}, {"out_of_range", codes.OutOfRange}, {"unimplemented", codes.Unimplemented},
+	{"internal", codes.Internal}, {"unavailable", codes.Unavailable}, {"data_loss", codes.DataLoss},
+	{"unauthenticated", codes.Unauthenticated},
+}
+
+// grpcCodeOf is the code named name, in any case (unavailable, UNAVAILABLE).
+func grpcCodeOf(name string) (codes.Code, bool) {
+	for _, c := range grpcCodes {
+		if strings.EqualFold(c.name, name) {
+			return c.code, true
+		}
+	}
+	return 0, false
+}
+
+func grpcCodeNames() []string {
+	names := make([]string, len(grpcCodes))
+	for i, c := range grpcCodes {
+		names[i] = c.name
+	}
+	return names
 }

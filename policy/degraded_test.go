@@ -3,8 +3,10 @@ package policy_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -22,24 +24,34 @@ import (
 // fakeFleet is a fleet-wide policy that counts its closes.
 type fakeFleet struct{ closed *atomic.Int32 }
 
-func (fakeFleet) Wrap(next paved.Op) paved.Op { return next }
-func (f fakeFleet) Close() error              { f.closed.Add(1); return nil }
+func (*fakeFleet) Wrap(next paved.Op) paved.Op { return next }
+func (f *fakeFleet) Close() error              { f.closed.Add(1); return nil }
+
+// fakeClient is a fleet client that counts its closes.
+type fakeClient struct{ closed *atomic.Int32 }
+
+func (c *fakeClient) Close() error { c.closed.Add(1); return nil }
 
 var errRefused = errors.New("the opener refused the URL")
 
+// closes counts what a refusingLimits opener closed.
+type closes struct{ breakers, clients atomic.Int32 }
+
 // refusingLimits makes redis:// rate limits fail to open (what Parse's
-// check let through) while breakers open; it returns the breakers' close
-// count.
-func refusingLimits(t *testing.T) *atomic.Int32 {
-	var closed atomic.Int32
+// check let through) while clients and breakers open.
+func refusingLimits(t *testing.T) *closes {
+	var n closes
 	restore := policy.SwapFleetOpener("redis", policy.FleetOpener{
-		RateLimit: func(string, policy.FleetRateLimit) (policy.FleetPolicy, error) { return nil, errRefused },
-		Breaker: func(string, policy.FleetBreaker) (policy.FleetPolicy, error) {
-			return fakeFleet{&closed}, nil
+		Client: func(string) (policy.FleetClient, error) { return &fakeClient{&n.clients}, nil },
+		RateLimit: func(policy.FleetClient, policy.FleetRateLimit) (policy.FleetPolicy, error) {
+			return nil, errRefused
+		},
+		Breaker: func(policy.FleetClient, policy.FleetBreaker) (policy.FleetPolicy, error) {
+			return &fakeFleet{&n.breakers}, nil
 		},
 	})
 	t.Cleanup(restore)
-	return &closed
+	return &n
 }
 
 // A validated section that does not build never panics the service: it
@@ -66,7 +78,8 @@ server:
 	require.Len(t, evs, 2)
 	assert.Equal(t, "d", evs[1].Attrs[telemetry.AttrDependency])
 	assert.NotEmpty(t, evs[1].Attrs[telemetry.AttrErrorType])
-	assert.Equal(t, int32(1), closed.Load(), "the fleet breaker of the failed build is closed")
+	assert.Equal(t, int32(1), closed.breakers.Load(), "the fleet breaker of the failed build is closed")
+	assert.Equal(t, int32(2), closed.clients.Load(), "and its client, as was the server's")
 
 	var kinds []string
 	for _, m := range policy.Middlewares(s, "d") {
@@ -125,4 +138,34 @@ func TestBuiltinDefaultsBuild(t *testing.T) {
 	s := policy.New(nil)
 	defer func() { require.NoError(t, s.Close()) }()
 	require.NoError(t, s.Pipeline("x").Run(context.Background(), func(context.Context) error { return nil }))
+}
+
+// levels is a slog handler that keeps the level of each record by message.
+type levels struct {
+	mu sync.Mutex
+	m  map[string]slog.Level
+}
+
+func (l *levels) Enabled(context.Context, slog.Level) bool { return true }
+func (l *levels) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *levels) WithGroup(string) slog.Handler            { return l }
+func (l *levels) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.m[r.Message] = r.Level
+	return nil
+}
+
+// A degraded build is a warning in the log, as an unknown name is.
+func TestConfigDegradedIsAWarning(t *testing.T) {
+	refusingLimits(t)
+	h := &levels{m: map[string]slog.Level{}}
+	s := policy.New(mustParse(t, "server: {rate_limit: {store: 'redis://127.0.0.1:6379/0'}}"),
+		policy.WithTelemetry(telemetry.New(telemetry.WithLogger(slog.New(h)))))
+	defer func() { require.NoError(t, s.Close()) }()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	lvl, ok := h.m["resilience "+telemetry.EventConfigDegraded]
+	require.True(t, ok, "logged: %v", h.m)
+	assert.Equal(t, slog.LevelWarn, lvl)
 }

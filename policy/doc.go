@@ -66,7 +66,9 @@
 // finished, and Close closes the rest when the service stops. The
 // fallback section serves stale copies to HTTP clients (STANDARDS.md
 // RS-16); the chaos section injects faults for game days (RS-17) and is
-// off unless it says enabled: true.
+// off unless it says enabled: true. Its wire faults (http_status,
+// grpc_code, reset) are applied by the constructor that knows the
+// transport, and ignored by the others (Fault).
 //
 // PAVED_CONFIG (EnvConfig) names the file for services that want no code:
 // FromEnv opens it, or gives the built-in defaults when it is unset.

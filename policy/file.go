@@ -50,6 +50,11 @@ type fileFault struct {
 	LatencyMedian *time.Duration `yaml:"latency_median"`
 	LatencyP99    *time.Duration `yaml:"latency_p99"`
 	Hang          *bool          `yaml:"hang"`
+	HTTPStatus    *int           `yaml:"http_status"`
+	RetryAfter    *time.Duration `yaml:"retry_after"`
+	GRPCCode      *string        `yaml:"grpc_code"`
+	Pushback      *time.Duration `yaml:"pushback"`
+	Reset         *bool          `yaml:"reset"`
 	Rate          *float64       `yaml:"rate"`
 }
 

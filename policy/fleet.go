@@ -52,17 +52,22 @@ type FleetBreaker struct {
 // for redis:// and rediss:// URLs; import it for its side effect, so that a
 // service that never names such a store never compiles go-redis.
 //
-// Each func gets the URL as written and must not block on the network: a
-// Redis that cannot be reached is the policy's own failure mode (a rate
-// limit fails open or closed, a breaker decides locally), not an error.
+// Client opens the connection of a URL, as written; a Set calls it once
+// per URL for all the fleet-wide policies naming it (FleetClient), and
+// RateLimit and Breaker open a policy on that client. A policy's Close must
+// not close its client: the Set closes the client after its last policy.
+// None may block on the network: a Redis that cannot be reached is the
+// policy's own failure mode (a rate limit fails open or closed, a breaker
+// decides locally), not an error.
 //
 // Check, when set, reports a URL the opener would refuse (a database that
 // is not a number, an option it does not know), without the network: Parse
 // calls it, so such a URL is a Problem with its path and line, not a
 // failure when the Set builds the policy.
 type FleetOpener struct {
-	RateLimit func(rawURL string, l FleetRateLimit) (FleetPolicy, error)
-	Breaker   func(rawURL string, b FleetBreaker) (FleetPolicy, error)
+	Client    func(rawURL string) (FleetClient, error)
+	RateLimit func(c FleetClient, l FleetRateLimit) (FleetPolicy, error)
+	Breaker   func(c FleetClient, b FleetBreaker) (FleetPolicy, error)
 	Check     func(rawURL string) error
 }
 
@@ -77,8 +82,8 @@ var fleetOpeners = struct {
 func RegisterFleet(scheme string, o FleetOpener) {
 	fleetOpeners.Lock()
 	defer fleetOpeners.Unlock()
-	if o.RateLimit == nil || o.Breaker == nil {
-		panic("policy: RegisterFleet of " + scheme + " needs RateLimit and Breaker")
+	if o.Client == nil || o.RateLimit == nil || o.Breaker == nil {
+		panic("policy: RegisterFleet of " + scheme + " needs Client, RateLimit and Breaker")
 	}
 	if _, dup := fleetOpeners.m[scheme]; dup {
 		panic("policy: RegisterFleet called twice for " + scheme)

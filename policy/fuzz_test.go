@@ -23,6 +23,8 @@ func FuzzParse(f *testing.F) {
 		"dependencies: {d: {chaos: {enabled: true, seed: -1, faults: [{latency_median: 1ms, latency_p99: 1h, rate: 1}, {hang: true}, {error: permanent}]}}}",
 		"server: {chaos: {enabled: true, rate: 0, faults: [{latency: 1ns}]}}",
 		"dependencies: {d: {chaos: {faults: &f [{hang: true}]}}, e: {chaos: {faults: *f}}}",
+		"dependencies: {d: {chaos: {enabled: true, faults: [{http_status: 503, retry_after: 1s}, {grpc_code: UNAVAILABLE, pushback: -1ms}, {reset: true}]}}}",
+		"server: {chaos: {enabled: true, faults: [{grpc_code: data_loss}, {reset: true}, {http_status: 599}]}}",
 		"dependencies: {d: {rate_limit: {store: 'redis://h/0'}, breaker: {store: 'rediss://h'}}}",
 	} {
 		f.Add([]byte(seed))

@@ -118,7 +118,7 @@ func (s *Set) drain(g *generation) {
 		s.res.mu.Unlock()
 		for _, r := range done {
 			s.res.closing.Go(func() {
-				if err := r.Close(); err != nil {
+				if err := s.o.fleet.close(r); err != nil {
 					s.res.errMu.Lock()
 					s.res.errs = append(s.res.errs, err)
 					s.res.errMu.Unlock()
@@ -144,7 +144,7 @@ func (s *Set) discard(g *generation) {
 	}
 	s.res.mu.Unlock()
 	for _, r := range done {
-		_ = r.Close()
+		_ = s.o.fleet.close(r)
 	}
 }
 

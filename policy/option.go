@@ -17,10 +17,14 @@ type options struct {
 	poll     time.Duration
 	onReload func(*Config, error)
 	store    idempotency.Store
+
+	// fleet is state, not a setting: the Set's shared fleet store clients
+	// (fleetclient.go), one pool per Set.
+	fleet *fleetClients
 }
 
 func newOptions(opts []Option) *options {
-	o := &options{clock: clock.Real(), poll: 2 * time.Second}
+	o := &options{clock: clock.Real(), poll: 2 * time.Second, fleet: newFleetClients()}
 	for _, f := range opts {
 		if f != nil {
 			f(o)

@@ -143,7 +143,9 @@ func resolveChaos(f *fileChaos, x Chaos) Chaos {
 			x.Faults[i] = Fault{
 				Error: or(ff.Error, ""), Latency: or(ff.Latency, 0),
 				LatencyMedian: or(ff.LatencyMedian, 0), LatencyP99: or(ff.LatencyP99, 0),
-				Hang: or(ff.Hang, false), Rate: or(ff.Rate, x.Rate),
+				Hang: or(ff.Hang, false), HTTPStatus: or(ff.HTTPStatus, 0), RetryAfter: or(ff.RetryAfter, 0),
+				GRPCCode: or(ff.GRPCCode, ""), Pushback: or(ff.Pushback, 0), Reset: or(ff.Reset, false),
+				Rate: or(ff.Rate, x.Rate),
 			}
 		}
 	}

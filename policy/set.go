@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -14,6 +15,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/paved-go/paved"
+	"github.com/paved-go/paved/chaos/chaosgrpc"
+	"github.com/paved-go/paved/chaos/chaoshttp"
 	"github.com/paved-go/paved/pavedgrpc"
 	"github.com/paved-go/paved/pavedhttp"
 	"github.com/paved-go/paved/telemetry"
@@ -49,6 +52,7 @@ type Set struct {
 
 	closed atomic.Bool
 	res    resources
+	lis    atomic.Pointer[chaosgrpc.Listener] // Listener's, for server.chaos resets
 }
 
 // generation is everything one configuration built. Immutable once
@@ -90,6 +94,7 @@ func New(cfg *Config, opts ...Option) *Set {
 func newSet(cfg *Config, srv *serverParts, o *options) *Set {
 	s := &Set{o: o, clients: map[string]*clientSlot{}, transports: map[string]*clientSlot{}}
 	s.publish(&generation{cfg: cfg, clients: map[string]*clientParts{}, server: srv})
+	s.chaosChanged(nil, cfg)
 	return s
 }
 
@@ -231,7 +236,7 @@ func (s *Set) Transport(name string, base http.RoundTripper, opts ...pavedhttp.O
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return pavedhttp.NewTransport(s.pipeline(name, true), &staleBase{s: s, name: name, base: base}, opts...)
+	return pavedhttp.NewTransport(s.pipeline(name, true), &wireBase{s: s, name: name, base: base}, opts...)
 }
 
 // HTTPClient returns an http.Client whose requests go through the pipeline
@@ -243,9 +248,27 @@ func (s *Set) HTTPClient(name string, opts ...pavedhttp.Option) *http.Client {
 }
 
 // DialOptions returns the grpc.DialOptions that send a client connection's
-// calls through the pipeline of dependency name (pavedgrpc.DialOptions).
+// calls through the pipeline of dependency name (pavedgrpc.DialOptions),
+// and, when the dependency's chaos section lists grpc_code or reset
+// faults, disturb each attempt with them beneath the pipeline
+// (chaosgrpc.UnaryClientInterceptor), so every policy sees them as the
+// server's status. A reload that changes the faults applies to the
+// connections already dialled.
 func (s *Set) DialOptions(name string, opts ...pavedgrpc.Option) []grpc.DialOption {
-	return pavedgrpc.DialOptions(s.Pipeline(name), opts...)
+	p := s.Pipeline(name)
+	unary := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if c := s.gen.Load().clients[name]; c != nil && c.grpcUnary != nil {
+			return c.grpcUnary(ctx, method, req, reply, cc, invoker, opts...)
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	stream := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		if c := s.gen.Load().clients[name]; c != nil && c.grpcStream != nil {
+			return c.grpcStream(ctx, desc, cc, method, streamer, opts...)
+		}
+		return streamer(ctx, desc, cc, method, opts...)
+	}
+	return append(pavedgrpc.DialOptions(p, opts...), grpc.WithChainUnaryInterceptor(unary), grpc.WithChainStreamInterceptor(stream))
 }
 
 // ServerPipeline returns the server's admission pipeline, named by
@@ -315,6 +338,9 @@ func (s *Set) buildHandler(g *generation, p *paved.Pipeline, h *handlerSlot) htt
 	if g.server.guard != nil {
 		next = pavedhttp.NewIdempotencyHandler(g.server.guard, next, pavedhttp.WithKeyRequired(srv.Idempotency.Required))
 	}
+	for i := len(g.server.chaos.http) - 1; i >= 0; i-- {
+		next = chaoshttp.NewHandler(g.server.chaos.http[i], next)
+	}
 	return pavedhttp.NewHandler(p, next, append(opts, h.opts...)...)
 }
 
@@ -333,22 +359,52 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // through ServerPipeline (pavedgrpc.ServerOptions), with the caller key read
 // from the metadata key server.caller_key.metadata of the configuration in
 // force, and, when server.idempotency is on, unary calls guarded by its
-// key (pavedgrpc.UnaryServerIdempotency) inside admission. opts come after
-// the Set's, so they win.
+// key (pavedgrpc.UnaryServerIdempotency) inside admission. The
+// server.chaos section's grpc_code and reset faults disturb the admitted
+// calls, before the guard (chaosgrpc.UnaryServerInterceptor); a reset needs
+// the server to serve on Listener, and is left out otherwise. opts come
+// after the Set's, so they win.
 func (s *Set) ServerOptions(opts ...pavedgrpc.Option) []grpc.ServerOption {
 	key := pavedgrpc.WithKeyFunc(func(ctx context.Context) string {
 		return metadataValue(ctx, s.Config().Server.CallerKey.Metadata)
 	})
-	idem := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		g := s.acquire()
 		defer s.release(g)
-		if u := g.server.unary; u != nil {
+		c, _ := g.server.grpcServer(s.lis.Load())
+		u := g.server.unary
+		switch {
+		case c == nil && u == nil:
+			return h(ctx, req)
+		case c == nil:
 			return u(ctx, req, info, h)
+		case u == nil:
+			return c(ctx, req, info, h)
 		}
-		return h(ctx, req)
+		return c(ctx, req, info, func(ctx context.Context, req any) (any, error) { return u(ctx, req, info, h) })
+	}
+	stream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		if _, c := s.gen.Load().server.grpcServer(s.lis.Load()); c != nil {
+			return c(srv, ss, info, h)
+		}
+		return h(srv, ss)
 	}
 	return append(pavedgrpc.ServerOptions(s.ServerPipeline(), append([]pavedgrpc.Option{key}, opts...)...),
-		grpc.ChainUnaryInterceptor(idem))
+		grpc.ChainUnaryInterceptor(unary), grpc.ChainStreamInterceptor(stream))
+}
+
+// Listener returns l as a chaosgrpc.Listener, which keeps hold of the
+// connections it accepts, so that a server.chaos reset fault can close the
+// one carrying a call with an RST. Serve the gRPC server of ServerOptions
+// on it, before its first call, when server.chaos may list a reset (a game
+// day's file); it costs a map entry per open connection. One Set, one
+// Listener: it panics if called twice.
+func (s *Set) Listener(l net.Listener) net.Listener {
+	lis := chaosgrpc.NewListener(l)
+	if !s.lis.CompareAndSwap(nil, lis) {
+		panic("policy: Listener called twice on one Set")
+	}
+	return lis
 }
 
 func (g *generation) clone() *generation {
@@ -431,6 +487,7 @@ func (s *Set) apply(cfg *Config, data []byte) (err error) {
 	for _, name := range unknown {
 		s.unknown(name)
 	}
+	s.chaosChanged(old.cfg, cfg)
 	return nil
 }
 

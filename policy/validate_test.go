@@ -241,11 +241,7 @@ func TestProblemsAtTheFieldSet(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
-			restore := policy.SwapFleetOpener("redis", policy.FleetOpener{
-				RateLimit: func(string, policy.FleetRateLimit) (policy.FleetPolicy, error) { return nil, errRefused },
-				Breaker:   func(string, policy.FleetBreaker) (policy.FleetPolicy, error) { return nil, errRefused },
-			})
-			defer restore()
+			refusingLimits(t)
 			_, err := policy.Parse([]byte(c.yaml))
 			require.Error(t, err)
 			assert.Equal(t, "invalid paved policy configuration:\n  "+c.want, err.Error())

@@ -32,9 +32,10 @@ type Event struct {
 // giving up at Warn, per-call decisions only at Debug.
 func (e *Event) level() slog.Level {
 	switch e.Name {
-	case EventBreakerOpened, EventRetriesExhausted, EventConfigRejected, EventUnknownDependency, EventPipelineMisordered:
+	case EventBreakerOpened, EventRetriesExhausted, EventConfigRejected, EventUnknownDependency, EventPipelineMisordered,
+		EventChaosEnabled, EventConfigDegraded:
 		return slog.LevelWarn
-	case EventBreakerClosed, EventBreakerHalfOpened, EventLimitChanged, EventConfigReloaded:
+	case EventBreakerClosed, EventBreakerHalfOpened, EventLimitChanged, EventConfigReloaded, EventChaosDisabled:
 		return slog.LevelInfo
 	}
 	return slog.LevelDebug

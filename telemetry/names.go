@@ -38,6 +38,9 @@ const (
 	// AttrProblems is on config_rejected events: how many problems the
 	// rejected configuration had.
 	AttrProblems = "resilience.config.problems"
+	// AttrConfigSection is on chaos_enabled and chaos_disabled events: the
+	// section of the file (defaults, dependencies.<name>, server).
+	AttrConfigSection = "resilience.config.section"
 	// AttrRule and AttrProblem are on pipeline_misordered events: the
 	// STANDARDS.md rule broken ("RS-4") and what is wrong.
 	AttrRule    = "resilience.rule"
@@ -92,6 +95,8 @@ const (
 	EventConfigRejected     = "config_rejected"     // a new configuration was invalid; the old one stays
 	EventUnknownDependency  = "unknown_dependency"  // a pipeline was asked for a name the configuration lacks: it got the defaults
 	EventPipelineMisordered = "pipeline_misordered" // paved.New found a composition problem (paved.Check)
+	EventChaosEnabled       = "chaos_enabled"       // a configuration put in force turned a section's chaos on
+	EventChaosDisabled      = "chaos_disabled"      // a configuration put in force turned a section's chaos off
 	// EventConfigDegraded: a validated section did not build (an opener
 	// refused a store): it runs with local stores, or the built-in
 	// defaults, rather than failing the service.

@@ -23,7 +23,9 @@ const ScopeName = "github.com/paved-go/paved"
 // MeterProvider and an optional *slog.Logger. Without options it follows the
 // global providers, looked up on every call, so a service that installs its
 // providers after building its pipelines is still reported; until it installs
-// them, telemetry costs an atomic load per call and nothing else.
+// them, telemetry costs three atomic loads per call (its state and the two
+// globals, each compared with the one its state was built for) and nothing
+// else.
 //
 // A Telemetry is safe for concurrent use and may be shared by many pipelines.
 type Telemetry struct {
@@ -67,13 +69,36 @@ func New(opts ...Option) *Telemetry {
 type state struct {
 	tp trace.TracerProvider
 	mp metric.MeterProvider
+	// tpw and mpw are the words of tp and mp, which current compares.
+	tpw, mpw words
 	// comparable: both providers' types can be compared with ==.
 	comparable bool
-	// fixed: both providers were given as options, so the state never
-	// changes and current need not look at the globals.
-	fixed  bool
+	// kind is where the providers come from: options, the globals or one
+	// of each. When both are options the state never changes, and current
+	// need not look at the globals.
+	kind   providersKind
 	tracer trace.Tracer
 	inst   *instruments
+}
+
+// providersKind is where a Telemetry's providers come from.
+type providersKind uint8
+
+const (
+	mixedProviders  providersKind = iota // one option, one global
+	fixedProviders                       // both options
+	globalProviders                      // both globals
+)
+
+// kind returns where t's providers come from.
+func (t *Telemetry) kind() providersKind {
+	switch {
+	case t.tp != nil && t.mp != nil:
+		return fixedProviders
+	case t.tp == nil && t.mp == nil:
+		return globalProviders
+	}
+	return mixedProviders
 }
 
 type instruments struct {
@@ -86,20 +111,44 @@ type instruments struct {
 }
 
 // current returns the state for the providers in force, building it when they
-// changed.
+// changed. It runs on every call: when neither provider changed, and both
+// are otel's globals, it costs an atomic load of the state, one of each
+// global and two word compares per provider.
 func (t *Telemetry) current() *state {
 	s := t.state.Load()
-	if s != nil && s.fixed {
+	if s == nil {
+		return t.changed(nil)
+	}
+	switch s.kind {
+	case fixedProviders:
+		return s
+	case globalProviders:
+		tp, mp := otel.GetTracerProvider(), otel.GetMeterProvider()
+		if wordsOf(&tp) == s.tpw && wordsOf(&mp) == s.mpw {
+			return s
+		}
+		return t.changed(s)
+	}
+	return t.mixed(s)
+}
+
+// mixed is current when one provider was given as an option and the other is
+// the global one.
+func (t *Telemetry) mixed(s *state) *state {
+	tp, mp := t.TracerProvider(), t.MeterProvider()
+	if wordsOf(&tp) == s.tpw && wordsOf(&mp) == s.mpw {
 		return s
 	}
-	tp, mp := t.tp, t.mp
-	if tp == nil {
-		tp = otel.GetTracerProvider()
-	}
-	if mp == nil {
-		mp = otel.GetMeterProvider()
-	}
-	if s != nil && (sameWords(s.tp, tp) && sameWords(s.mp, mp) || s.same(tp, mp)) {
+	return t.changed(s)
+}
+
+// changed is current's slow path: s (nil at first) is the state in force,
+// whose providers' words are not those loaded now. It loads the providers
+// again (what is in force when it runs) and keeps s when they are the same
+// providers anyway (== but held apart), else builds their state.
+func (t *Telemetry) changed(s *state) *state {
+	tp, mp := t.TracerProvider(), t.MeterProvider()
+	if s != nil && s.same(tp, mp) {
 		return s
 	}
 	return t.rebuild(tp, mp)
@@ -108,7 +157,7 @@ func (t *Telemetry) current() *state {
 // rebuild makes and stores the state for tp and mp: current's slow path,
 // kept apart so the fast path stays small.
 func (t *Telemetry) rebuild(tp trace.TracerProvider, mp metric.MeterProvider) *state {
-	s := &state{tp: tp, mp: mp, fixed: t.tp != nil && t.mp != nil}
+	s := &state{tp: tp, mp: mp, tpw: wordsOf(&tp), mpw: wordsOf(&mp), kind: t.kind()}
 	s.comparable = reflect.TypeOf(tp).Comparable() && reflect.TypeOf(mp).Comparable()
 	if !isNoop(tp) {
 		s.tracer = tp.Tracer(ScopeName)
@@ -129,14 +178,18 @@ func (s *state) same(tp trace.TracerProvider, mp metric.MeterProvider) bool {
 	return s.comparable && s.tp == tp && s.mp == mp
 }
 
-// sameWords reports whether a and b, two interface values, hold the same
-// dynamic type and the same data word: the same provider, loaded again from
-// where it is kept (an option, otel's globals). That implies a == b, and it
-// costs two word compares where == calls into the runtime; when it is
-// false, same decides.
-func sameWords[I any](a, b I) bool {
-	wa, wb := (*[2]unsafe.Pointer)(unsafe.Pointer(&a)), (*[2]unsafe.Pointer)(unsafe.Pointer(&b))
-	return wa[0] == wb[0] && wa[1] == wb[1] // not wa == wb, which calls memequal
+// words are the two words of an interface value: its type (or itab) and its
+// data. Two interface values of one static type with the same words hold
+// the same dynamic type and value, so they are ==; a provider loaded again
+// from where it is kept (an option, otel's globals) has the same words.
+// Comparing words is two loads and compares where == calls into the runtime
+// (and panics on a type that is not comparable); when the words differ, same
+// decides, on current's slow path.
+type words struct{ typ, data unsafe.Pointer }
+
+// wordsOf returns the words of *p, whose type I must be an interface type.
+func wordsOf[I any](p *I) words {
+	return *(*words)(unsafe.Pointer(p))
 }
 
 // isNoop reports whether p is a provider that records nothing: the global

@@ -27,6 +27,14 @@ func TestExampleFileIsValid(t *testing.T) {
 		"ledger:\n  timeout  total 1m0s, attempt 20s\n  retry    5 attempts, backoff 1s..30s decorrelated jitter, no budget\n",
 		"or 10 in a row, open 2s",
 		"server orders-api:\n  deadline X-Envoy-Expected-Rq-Timeout-Ms, at most 30s\n",
+		"; one per operation, up to 1024, dropped after 10m0s idle\n",
+		"  breaker  opens at 50% of 20 calls in 10s, open 5s; fleet-wide in redis://127.0.0.1:6379/0, synced every 200ms\n",
+		"  limit    20/s, burst 20, wait 0s; fleet-wide in redis://127.0.0.1:6379/0 (key vendor-api), at 5/s each of 4 replicas while it cannot decide\n",
+		"  fallback HTTP GETs answered by their last good copy (up to 10m0s old, 1000 URLs, 1048576 bytes each) on transient, overload, fault, rejected\n",
+		"  chaos    off (enabled: false), ready to inject:\n           error transient at 1%\n",
+		"           HTTP 503 with Retry-After 1s (HTTP only) at 1%\n           gRPC unavailable with pushback 200ms (gRPC only) at 1%\n           connection reset (HTTP and gRPC) at 0.1%\n",
+		"fleet stores (one client per URL, shared by its policies):\n  redis://127.0.0.1:6379/0: vendor breaker, vendor rate_limit\n",
+		"chaos: off everywhere\n",
 	} {
 		assert.Contains(t, got, want)
 	}
@@ -109,6 +117,27 @@ func TestExampleFileBuilds(t *testing.T) {
 		assert.Equal(t, name, set.Pipeline(name).Name())
 	}
 	assert.Equal(t, "orders-api", set.ServerPipeline().Name())
+}
+
+// A file with chaos switched on says where, and a store's password is not
+// printed.
+func TestChaosOnAndStorePassword(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "on.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(`
+dependencies:
+  a: {chaos: {enabled: true, faults: [{reset: true}]}, breaker: {store: 'redis://u:hunter2@cache:6379/1'}}
+  b: {rate_limit: {store: 'redis://u:hunter2@cache:6379/1', fail_closed: true}}
+server: {chaos: {enabled: true, faults: [{grpc_code: resource_exhausted, pushback: -1ms}]}}
+`), 0o600))
+	var out bytes.Buffer
+	require.NoError(t, run(&out, path))
+	got := out.String()
+	assert.Contains(t, got, "  chaos    ON, injecting:\n           connection reset (HTTP and gRPC) at 0.1%\n")
+	assert.Contains(t, got, "gRPC resource_exhausted with pushback -1ms (gRPC only)")
+	assert.Contains(t, got, "  redis://u:xxxxx@cache:6379/1: a breaker, b rate_limit\n")
+	assert.Contains(t, got, "refusing while it cannot decide")
+	assert.Contains(t, got, "chaos: ON for a, server\n")
+	assert.NotContains(t, got, "hunter2")
 }
 
 func TestInvalidFile(t *testing.T) {

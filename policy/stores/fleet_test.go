@@ -78,13 +78,14 @@ func eventually(t *testing.T, cond func() bool, msg string) {
 func TestFleetBreakerReload(t *testing.T) {
 	servicetest.Redis(t)
 	before := breakerLoops()
+	pre := prefix(t) // once: a new key_prefix is a new breaker
 	file := func(attempt, period string) []byte {
 		return []byte(fmt.Sprintf(`
 dependencies:
   pay:
     timeout: { attempt: %s }
     breaker: { store: 'redis://%s/0', key_prefix: '%s', sync_period: %s }
-`, attempt, servicetest.RedisAddr(), prefix(t), period))
+`, attempt, servicetest.RedisAddr(), pre, period))
 	}
 	cfg, err := policy.Parse(file("1s", "50ms"))
 	require.NoError(t, err)

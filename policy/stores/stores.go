@@ -25,16 +25,19 @@
 // refuses (a database that is not a number, an unknown option) is a
 // validation problem with its path and line.
 //
-// Each opens a client of its own (go-redis dials lazily: a pool costs
-// nothing until used). A store or policy is opened when a configuration
-// that names it is built (at start, and at a reload that changes its
-// section) and closed, with its client, once a reload replaced it and the
-// calls in flight on it have finished, or when the policy.Set is closed.
+// An idempotency store opens a client of its own. The fleet-wide policies
+// of one policy.Set share one client (one connection pool) per store URL,
+// as written: twenty dependencies whose breakers name one Redis make one
+// pool (go-redis dials lazily: it costs nothing until used). A store or
+// policy is opened when a configuration that names it is built (at start,
+// and at a reload that changes its section) and closed once a reload
+// replaced it and the calls in flight on it have finished, or when the
+// policy.Set is closed; a fleet client is closed after the last policy on
+// it, whichever configuration that policy came from.
 package stores
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -58,7 +61,7 @@ func init() {
 	policy.RegisterStoreCheck("rediss", checkRedis)
 	policy.RegisterStoreCheck("postgres", checkPostgres)
 	policy.RegisterStoreCheck("postgresql", checkPostgres)
-	fleet := policy.FleetOpener{RateLimit: openRateLimit, Breaker: openBreaker, Check: checkRedis}
+	fleet := policy.FleetOpener{Client: openClient, RateLimit: openRateLimit, Breaker: openBreaker, Check: checkRedis}
 	policy.RegisterFleet("redis", fleet)
 	policy.RegisterFleet("rediss", fleet)
 }
@@ -105,7 +108,7 @@ func openPostgres(ctx context.Context, rawURL string) (idempotency.Store, error)
 	return &closingStore{Store: st, close: func() error { pool.Close(); return nil }}, nil
 }
 
-// checkRedis reports a URL redis.ParseURL refuses: what newClient would.
+// checkRedis reports a URL redis.ParseURL refuses: what openClient would.
 func checkRedis(rawURL string) error {
 	_, err := redis.ParseURL(rawURL)
 	return err
@@ -118,32 +121,45 @@ func checkPostgres(rawURL string) error {
 	return err
 }
 
-func newClient(rawURL string) (*redis.Client, error) {
+// hooks let the tests see the fleet clients opened and closed.
+var hooks struct{ opened, closed func(*redis.Client) }
+
+// fleetClient is the client of one fleet store URL, shared by the policies
+// a Set opens on it.
+type fleetClient struct{ *redis.Client }
+
+func (c fleetClient) Close() error {
+	err := c.Client.Close()
+	if hooks.closed != nil {
+		hooks.closed(c.Client)
+	}
+	return err
+}
+
+func openClient(rawURL string) (policy.FleetClient, error) {
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	return redis.NewClient(opt), nil
+	c := redis.NewClient(opt)
+	if hooks.opened != nil {
+		hooks.opened(c)
+	}
+	return fleetClient{c}, nil
 }
 
-// fleetPolicy is a fleet-wide policy and the client it was opened on, both
-// closed by Close.
+// fleetPolicy is a fleet-wide policy, closed (not its client) by Close.
 type fleetPolicy struct {
 	paved.Middleware
-	role   paved.Role
-	close  func() error
-	client *redis.Client
+	role  paved.Role
+	close func() error
 }
 
 func (p *fleetPolicy) Role() paved.Role { return p.role }
 
-func (p *fleetPolicy) Close() error { return errors.Join(p.close(), p.client.Close()) }
+func (p *fleetPolicy) Close() error { return p.close() }
 
-func openRateLimit(rawURL string, l policy.FleetRateLimit) (policy.FleetPolicy, error) {
-	client, err := newClient(rawURL)
-	if err != nil {
-		return nil, err
-	}
+func openRateLimit(c policy.FleetClient, l policy.FleetRateLimit) (policy.FleetPolicy, error) {
 	opts := []redisrate.Option{
 		redisrate.WithName(l.Name), redisrate.WithKeyPrefix(l.KeyPrefix),
 		redisrate.WithDecisionTimeout(l.DecisionTimeout), redisrate.WithStoreRetry(l.StoreRetry),
@@ -154,24 +170,18 @@ func openRateLimit(rawURL string, l policy.FleetRateLimit) (policy.FleetPolicy, 
 	} else {
 		opts = append(opts, redisrate.WithFailOpen(l.Replicas))
 	}
-	lim, err := redisrate.New(client, rate.Limit(l.Rate), l.Burst, opts...)
+	lim, err := redisrate.New(c.(fleetClient).Client, rate.Limit(l.Rate), l.Burst, opts...)
 	if err != nil {
-		_ = client.Close()
 		return nil, err
 	}
-	return &fleetPolicy{Middleware: lim, role: lim.Role(), close: lim.Close, client: client}, nil
+	return &fleetPolicy{Middleware: lim, role: lim.Role(), close: lim.Close}, nil
 }
 
-func openBreaker(rawURL string, b policy.FleetBreaker) (policy.FleetPolicy, error) {
-	client, err := newClient(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	br, err := redisbreaker.New(client, b.Name, redisbreaker.WithKeyPrefix(b.KeyPrefix),
+func openBreaker(c policy.FleetClient, b policy.FleetBreaker) (policy.FleetPolicy, error) {
+	br, err := redisbreaker.New(c.(fleetClient).Client, b.Name, redisbreaker.WithKeyPrefix(b.KeyPrefix),
 		redisbreaker.WithSyncPeriod(b.SyncPeriod), redisbreaker.WithBreakerOptions(b.Options...))
 	if err != nil {
-		_ = client.Close()
 		return nil, err
 	}
-	return &fleetPolicy{Middleware: br, role: br.Role(), close: br.Close, client: client}, nil
+	return &fleetPolicy{Middleware: br, role: br.Role(), close: br.Close}, nil
 }
