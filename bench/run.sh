@@ -56,7 +56,7 @@ if command -v valgrind >/dev/null; then
     a=$(instr "$row" "$n1")
     b=$(instr "$row" "$n2")
     comp=${row#Benchmark}
-    comp=${comp%%/*}
+    comp=${comp%/mode=*} # the composition, with any sub-benchmark level but mode= and lib=
     lib=${row##*lib=}
     echo "$comp $lib $(((b - a) / (n2 - n1)))" | tee -a "$DATA/cg.txt"
   done
