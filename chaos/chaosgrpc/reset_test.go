@@ -66,8 +66,8 @@ const resetTries = 5
 
 // callUntilReset makes up to resetTries calls with call, each of which must
 // fail UNAVAILABLE, and returns the first error reading "connection reset
-// by peer" (nil if none did) and how many calls it made.
-func callUntilReset(t *testing.T, call func() error) (error, int) {
+// by peer" (nil if none did) and how many calls it made: the count first.
+func callUntilReset(t *testing.T, call func() error) (int, error) {
 	t.Helper()
 	var messages []string
 	for n := 1; n <= resetTries; n++ {
@@ -75,12 +75,12 @@ func callUntilReset(t *testing.T, call func() error) (error, int) {
 		require.Error(t, err)
 		require.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
 		if strings.Contains(status.Convert(err).Message(), "connection reset by peer") {
-			return err, n
+			return n, err
 		}
 		messages = append(messages, status.Convert(err).Message())
 	}
 	t.Errorf("%d calls met no reset, only %q: a FIN, not an RST", resetTries, messages)
-	return nil, resetTries
+	return resetTries, nil
 }
 
 // A server Reset closes the call's TCP connection with an RST: the client
@@ -91,7 +91,7 @@ func TestServerResetIsARealReset(t *testing.T) {
 	c := chaos.MustNew(chaosgrpc.Reset(), chaos.WithRate(1))
 	client, svc, lis := startReset(t, c)
 	var p peer.Peer
-	err, calls := callUntilReset(t, func() error {
+	calls, err := callUntilReset(t, func() error {
 		_, err := client.UnaryCall(context.Background(), &testpb.SimpleRequest{}, grpc.Peer(&p))
 		return err
 	})
@@ -115,7 +115,7 @@ func TestServerResetIsARealReset(t *testing.T) {
 // reset, code and message, measured here against one.
 func TestClientResetMatchesRealReset(t *testing.T) {
 	real, _, _ := startReset(t, chaos.MustNew(chaosgrpc.Reset(), chaos.WithRate(1)))
-	realErr, _ := callUntilReset(t, func() error {
+	_, realErr := callUntilReset(t, func() error {
 		_, err := real.UnaryCall(context.Background(), &testpb.SimpleRequest{})
 		return err
 	})
