@@ -65,8 +65,8 @@ func startReset(t *testing.T, reset *chaos.Chaos, dial ...grpc.DialOption) (test
 const resetTries = 5
 
 // callUntilReset makes up to resetTries calls with call, each of which must
-// fail UNAVAILABLE, and returns the first error reading "connection reset
-// by peer" (nil if none did) and how many calls it made: the count first.
+// fail UNAVAILABLE, and returns how many calls it made and the first error
+// reading "connection reset by peer" (nil if none did).
 func callUntilReset(t *testing.T, call func() error) (int, error) {
 	t.Helper()
 	var messages []string
