@@ -8,13 +8,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/failsafe-go/failsafe-go/failsafehttp"
 	ftimeout "github.com/failsafe-go/failsafe-go/timeout"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/pavedhttp"
@@ -39,7 +43,9 @@ func BenchmarkHTTP(b *testing.B) {
 // installed, sampling everything: otelhttp alone (its per-attempt client span
 // and metrics, no policies), paved (its call span, events and metrics, and
 // otelhttp per attempt), failsafe-go (which has no telemetry of its own)
-// around otelhttp.
+// around otelhttp, and failsafe-otel: failsafe-go with the call span and
+// duration histograms paved records written by hand around it, so that it
+// does the same work as paved's row.
 func BenchmarkHTTPTelemetry(b *testing.B) {
 	compare(b,
 		httpImpl("otelhttp", func(b *testing.B, base *http.Transport) http.RoundTripper { return otelRT(sdk(b), base) }),
@@ -48,6 +54,9 @@ func BenchmarkHTTPTelemetry(b *testing.B) {
 		}),
 		httpImpl("failsafe", func(b *testing.B, base *http.Transport) http.RoundTripper {
 			return failsafeRT(otelRT(sdk(b), base))
+		}),
+		httpImpl("failsafe-otel", func(b *testing.B, base *http.Transport) http.RoundTripper {
+			return failsafeOtelRT(sdk(b), base)
 		}),
 	)
 }
@@ -160,6 +169,40 @@ func failsafeRT(base http.RoundTripper) http.RoundTripper {
 		failsafehttp.NewRetryPolicyBuilder().Build(),
 		newFailsafeBreaker[*http.Response](openFor),
 		ftimeout.New[*http.Response](attemptTimeout))
+}
+
+// failsafeOtelRT is failsafeRT around otelhttp, with what paved's own
+// telemetry records written by hand, every option precomputed as
+// telemetry.BenchmarkCallSDKFloor does: a call span with paved's start and
+// end attributes, resilience.call.duration per call and
+// resilience.attempt.duration per attempt. No events: a successful call has
+// none in paved either.
+func failsafeOtelRT(tel *telemetry.Telemetry, base http.RoundTripper) http.RoundTripper {
+	tracer := tel.TracerProvider().Tracer(telemetry.ScopeName)
+	meter := tel.MeterProvider().Meter(telemetry.ScopeName)
+	callDuration, _ := meter.Float64Histogram(telemetry.MetricCallDuration)
+	attemptDuration, _ := meter.Float64Histogram(telemetry.MetricAttemptDuration)
+	start := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(
+		attribute.String(telemetry.AttrPipeline, "bench"), attribute.String(telemetry.AttrOperation, "GET"))}
+	endAttrs := []attribute.KeyValue{attribute.String(telemetry.AttrOutcome, "success"), attribute.Int(telemetry.AttrAttempts, 1)}
+	set := []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(telemetry.AttrPipeline, "bench"),
+		attribute.String(telemetry.AttrOutcome, "success"), attribute.String(telemetry.AttrOperation, "GET")))}
+	attempt := otelRT(tel, base)
+	inner := failsafeRT(rtFunc(func(req *http.Request) (*http.Response, error) {
+		began := time.Now()
+		resp, err := attempt.RoundTrip(req)
+		attemptDuration.Record(req.Context(), time.Since(began).Seconds(), set...)
+		return resp, err
+	}))
+	return rtFunc(func(req *http.Request) (*http.Response, error) {
+		ctx, span := tracer.Start(req.Context(), "bench", start...)
+		began := time.Now()
+		resp, err := inner.RoundTrip(req.WithContext(ctx))
+		callDuration.Record(ctx, time.Since(began).Seconds(), set...)
+		span.SetAttributes(endAttrs...)
+		span.End()
+		return resp, err
+	})
 }
 
 func otelRT(tel *telemetry.Telemetry, base http.RoundTripper) http.RoundTripper {
