@@ -2,6 +2,8 @@ package paved
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 
 	"github.com/paved-go/paved/telemetry"
 )
@@ -211,6 +213,12 @@ func (p *Pipeline) execute(ctx context.Context, info *CallInfo, op Op, enabled b
 // Do runs fn through p and returns the final attempt's value: the one the
 // retry or hedge policy chose, never a value from a discarded attempt. When the
 // call fails before any attempt produced a value, Do returns T's zero value.
+//
+// A substitute a middleware gave the call (Call.Substitute, as a
+// fallback.Fallback does) is returned as the value when it is a T (or nil);
+// one of another type, such as fallback.Value(42) in a Do[int64], is a
+// programmer error, which Do returns as an *ResultTypeError, never as T's
+// zero value with a nil error.
 func Do[T any](ctx context.Context, p *Pipeline, fn func(context.Context) (T, error)) (T, error) {
 	c, err := p.Execute(ctx, func(ctx context.Context) error {
 		v, err := fn(ctx)
@@ -219,10 +227,31 @@ func Do[T any](ctx context.Context, p *Pipeline, fn func(context.Context) (T, er
 	})
 	var v T
 	if a := c.Final(); a != nil {
-		if r, ok := a.Result(); ok {
-			v, _ = r.(T)
+		if r, ok := a.Result(); ok && r != nil {
+			var is bool
+			if v, is = r.(T); !is {
+				err = &ResultTypeError{Pipeline: p.name, Got: r, Want: reflect.TypeFor[T]()}
+			}
 		}
 		a.Release()
 	}
 	return v, err
 }
+
+// ResultTypeError is what Do returns when the call's result is not of the
+// type Do returns: a substitute of the wrong type (fallback.Value(42), an
+// int, for a Do[int64]). It is a programmer error; its outcome is
+// OutcomeFault.
+type ResultTypeError struct {
+	Pipeline string       // the pipeline's name
+	Got      any          // the result
+	Want     reflect.Type // Do's T
+}
+
+func (e *ResultTypeError) Error() string {
+	return fmt.Sprintf("paved: pipeline %q: the call's result is %T, Do wants %v (a fallback's value must be of Do's type)",
+		e.Pipeline, e.Got, e.Want)
+}
+
+// Outcome is OutcomeFault: the program, not the dependency, is wrong.
+func (e *ResultTypeError) Outcome() Outcome { return OutcomeFault }

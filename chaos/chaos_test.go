@@ -202,6 +202,7 @@ func TestErrorOutcomeClassifies(t *testing.T) {
 			err := p.Run(context.Background(), func(context.Context) error { return nil })
 			require.ErrorIs(t, err, chaos.ErrInjected)
 			assert.Equal(t, o, got)
+			assert.Equal(t, "chaos_injected", telemetry.ErrorType(err), "a dashboard tells a rehearsal apart")
 		})
 	}
 }
@@ -361,6 +362,10 @@ func TestInvalid(t *testing.T) {
 	}{
 		{"nil fault", nil, nil, "chaos: Fault must not be nil"},
 		{"nil error", chaos.Error(nil), nil, "chaos: Error needs a non-nil error"},
+		{"success outcome", chaos.ErrorOutcome(paved.OutcomeSuccess), nil,
+			"chaos: ErrorOutcome must be a failure outcome (transient, overload, fault, permanent, canceled, rejected), got success"},
+		{"unknown outcome", chaos.ErrorOutcome(paved.Outcome(99)), nil,
+			"chaos: ErrorOutcome must be a failure outcome (transient, overload, fault, permanent, canceled, rejected), got Outcome(99)"},
 		{"zero latency", chaos.Latency(0), nil, "chaos: Latency must be > 0, got 0s"},
 		{"negative latency", chaos.Latency(-time.Second), nil, "chaos: Latency must be > 0, got -1s"},
 		{"nil distribution", chaos.LatencyFrom(nil), nil, "chaos: LatencyFrom needs a non-nil Distribution"},

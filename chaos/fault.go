@@ -10,13 +10,20 @@ import (
 	"github.com/paved-go/paved/telemetry"
 )
 
-// ErrInjected matches every error a Chaos injects, with errors.Is, so a test
-// or a dashboard can tell a rehearsed failure from a real one. Its
-// error.type in telemetry is "chaos_injected".
-var ErrInjected = paved.NamedError("chaos_injected", "chaos: injected fault")
+// ErrInjected matches, with errors.Is, every error a Chaos injects on the
+// client side (a pipeline's attempts, chaoshttp.NewTransport, chaosgrpc's
+// client interceptors), so a test can tell a rehearsed failure from a real
+// one; a server's faults reach its clients as real answers do. The error of
+// an ErrorOutcome fault reports the error.type "chaos_injected" in
+// telemetry; an Error(err) fault reports err's, as the failure it rehearses
+// would, and every injection is also a chaos_injected event.
+var ErrInjected = paved.NamedError(injectedType, "chaos: injected fault")
+
+// injectedType is the error.type of ErrInjected and of ErrorOutcome's errors.
+const injectedType = "chaos_injected"
 
 // Fault is what a Chaos does to a call it picks. The faults of this package
-// (Error, ErrorOutcome, Latency, LatencyFrom, Hang) work wherever a Chaos
+// (Error, ErrorOutcome, Latency, LatencyFrom, LatencyLogNormal, Hang) work wherever a Chaos
 // does; the transport packages add their own (chaoshttp.Status,
 // chaoshttp.Reset, chaosgrpc.Code, chaosgrpc.Reset), which only their
 // transport's wrappers can apply.
@@ -37,12 +44,19 @@ func Error(err error) Fault { return errorFault{err: err} }
 
 // ErrorOutcome is Error with an error that classifies as o: OutcomeTransient
 // for a flaky dependency, OutcomeFault for a broken one, OutcomeOverload for
-// one that pushes back.
+// one that pushes back. o must be a failure outcome (not OutcomeSuccess).
+// The error's error.type is "chaos_injected".
 func ErrorOutcome(o paved.Outcome) Fault {
-	return errorFault{err: paved.Mark(fmt.Errorf("chaos: injected %s failure", o), o)}
+	msg := fmt.Sprintf("chaos: injected %s failure", o)
+	return errorFault{err: paved.Mark(paved.NamedError(injectedType, msg), o),
+		outcome: o, byOutcome: true}
 }
 
-type errorFault struct{ err error }
+type errorFault struct {
+	err       error
+	outcome   paved.Outcome // ErrorOutcome's
+	byOutcome bool          // made by ErrorOutcome
+}
 
 func (errorFault) Name() string { return "error" }
 
@@ -142,12 +156,31 @@ func (e *InjectedError) Unwrap() []error { return []error{e.Err, ErrInjected} }
 // ErrorType reports the fault's error's type in telemetry.
 func (e *InjectedError) ErrorType() string { return telemetry.ErrorType(e.Err) }
 
+// HTTPStatus is the status a server answers the error with when a Chaos in
+// its pipeline (pavedhttp.NewHandler) injects it, as chaoshttp.StatusForOutcome
+// gives for its outcome: 503 for Transient, 429 for Overload, 400 for
+// Permanent, 500 for the rest. pavedhttp.StatusFor reads it.
+func (e *InjectedError) HTTPStatus() int {
+	switch paved.DefaultClassifier.Classify(e.Err) {
+	case paved.OutcomeTransient:
+		return 503
+	case paved.OutcomeOverload:
+		return 429
+	case paved.OutcomePermanent:
+		return 400
+	}
+	return 500
+}
+
 // validateFault says what is wrong with f, if anything.
 func validateFault(f Fault) error {
 	switch f := f.(type) {
 	case nil:
 		return errors.New("chaos: Fault must not be nil")
 	case errorFault:
+		if f.byOutcome && !validOutcome(f.outcome) {
+			return fmt.Errorf("chaos: ErrorOutcome must be a failure outcome (transient, overload, fault, permanent, canceled, rejected), got %s", outcomeName(f.outcome))
+		}
 		if f.err == nil {
 			return errors.New("chaos: Error needs a non-nil error")
 		}
@@ -167,4 +200,22 @@ func validateFault(f Fault) error {
 		return f.Validate()
 	}
 	return nil
+}
+
+// validOutcome reports whether o is a failure outcome paved knows.
+func validOutcome(o paved.Outcome) bool {
+	switch o {
+	case paved.OutcomeTransient, paved.OutcomeOverload, paved.OutcomeFault,
+		paved.OutcomePermanent, paved.OutcomeCanceled, paved.OutcomeRejected:
+		return true
+	}
+	return false
+}
+
+// outcomeName is o's name, or Outcome(n) for one paved does not know.
+func outcomeName(o paved.Outcome) string {
+	if o == paved.OutcomeSuccess || validOutcome(o) {
+		return o.String()
+	}
+	return fmt.Sprintf("Outcome(%d)", uint8(o))
 }

@@ -36,6 +36,7 @@
 // # Telemetry
 //
 // Every substitution is a fallback event (telemetry.EventFallback) with the
-// failure's resilience.outcome and error.type, on the call's span, in
+// failure's resilience.outcome and error.type and, as resilience.attempt,
+// the number of attempts the call made, on the call's span, in
 // resilience.events and in the pipeline's log.
 package fallback

@@ -14,7 +14,7 @@ import (
 // Func makes the substitute for a failed call: the value the call returns
 // instead of failing. The value is of the type the caller receives: the T
 // of paved.Do, an *http.Response under pavedhttp (see
-// pavedhttp.FallbackResponse), a reply message under pavedgrpc. err is the
+// pavedhttp.Fallback and pavedhttp.Stale), a reply message under pavedgrpc. err is the
 // call's failure. Returning an error fails the call with that error
 // instead (return err itself to keep the original).
 //
@@ -87,7 +87,8 @@ func (f *Fallback) Handles(o paved.Outcome) bool { return f.cfg.outcomes&(1<<o) 
 // Wrap makes f a paved.Middleware. A call that succeeds, or fails with an
 // outcome f does not handle, passes through untouched; otherwise f's Func
 // runs and its substitute is the call's result, with a fallback event
-// (telemetry.EventFallback, carrying the failure's outcome and error.type).
+// (telemetry.EventFallback, carrying the failure's outcome and error.type,
+// and as its resilience.attempt the number of attempts the call made).
 // A panic in the call or in the Func reaches the caller unchanged.
 func (f *Fallback) Wrap(next paved.Op) paved.Op {
 	return func(ctx context.Context) error {
@@ -109,7 +110,7 @@ func (f *Fallback) Wrap(next paved.Op) paved.Op {
 		}
 		c.Substitute(v, f.release)
 		paved.Emit(ctx, telemetry.Event{Name: telemetry.EventFallback, Policy: "fallback", Err: err,
-			Attrs: []attribute.KeyValue{outcomeAttrs[o]}})
+			Attempt: c.Attempts(), Attrs: []attribute.KeyValue{outcomeAttrs[o]}})
 		return nil
 	}
 }

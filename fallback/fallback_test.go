@@ -43,6 +43,7 @@ func TestDoValue(t *testing.T) {
 	assert.Equal(t, "fallback", evs[0].Attrs[telemetry.AttrPolicy])
 	assert.Equal(t, "transient", evs[0].Attrs[telemetry.AttrOutcome])
 	assert.Equal(t, "*errors.errorString", evs[0].Attrs[telemetry.AttrErrorType], "the last attempt's error type, as retry reports it")
+	assert.Equal(t, "3", evs[0].Attrs[telemetry.AttrAttempt], "the attempts the call made before it fell back")
 }
 
 func TestSuccessUntouched(t *testing.T) {
@@ -142,13 +143,26 @@ func TestFuncOf(t *testing.T) {
 	assert.Equal(t, "degraded: dependency down", v)
 }
 
-// A substitute of another type than Do's T reads as T's zero value, as any
-// result of a wrong type does: a programmer error, not a panic.
+// A substitute of another type than Do's T is a programmer error: Do says
+// so, and never turns the failure into T's zero value with a nil error.
+// fallback.Value(42) is an int, whatever Do's integer type.
 func TestWrongType(t *testing.T) {
-	p := paved.New("p", fallback.MustNew(fallback.Value("text")))
-	v, err := paved.Do(context.Background(), p, func(context.Context) (int, error) { return 0, errDown })
-	require.NoError(t, err)
+	p := paved.New("p", fallback.MustNew(fallback.Value(42)))
+	v, err := paved.Do(context.Background(), p, func(context.Context) (int64, error) { return 0, errDown })
+	var rte *paved.ResultTypeError
+	require.ErrorAs(t, err, &rte)
+	assert.EqualError(t, err, `paved: pipeline "p": the call's result is int, Do wants int64 (a fallback's value must be of Do's type)`)
+	assert.Equal(t, paved.OutcomeFault, paved.DefaultClassifier.Classify(err))
 	assert.Zero(t, v)
+
+	type prices map[string]int
+	q := paved.New("q", fallback.MustNew(fallback.Value(map[string]int{"a": 1})))
+	_, err = paved.Do(context.Background(), q, func(context.Context) (prices, error) { return nil, errDown })
+	require.ErrorAs(t, err, &rte, "a named type is another type")
+
+	r := paved.New("r", fallback.MustNew(fallback.Value[error](nil)))
+	_, err = paved.Do(context.Background(), r, func(context.Context) (*int, error) { return nil, errDown })
+	require.NoError(t, err, "a nil substitute is any pointer's zero value")
 }
 
 func TestReleaseWhenNobodyTakes(t *testing.T) {

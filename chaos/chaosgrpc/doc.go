@@ -23,7 +23,7 @@
 //
 // An injected chaos.Error becomes the status CodeForOutcome gives its
 // outcome (UNAVAILABLE for Transient, RESOURCE_EXHAUSTED for Overload, ...);
-// on the client side it, like an emulated Reset, still matches
+// on the client side it, like a Code and an emulated Reset, still matches
 // chaos.ErrInjected with errors.Is.
 // Streams are disturbed when they are created, never midway.
 package chaosgrpc

@@ -82,7 +82,7 @@ func clientFault(ctx context.Context, c *chaos.Chaos, cc *grpc.ClientConn, opts 
 				}
 			}
 		}
-		return f.status().Err()
+		return &injectedStatus{st: f.status(), err: chaos.ErrInjected}
 	case resetFault:
 		fillPeer(cc, opts)
 		return resetErr()

@@ -67,6 +67,7 @@ func TestClientCode(t *testing.T) {
 	_, err := client.UnaryCall(context.Background(), &testpb.SimpleRequest{})
 	assert.Equal(t, codes.Unavailable, status.Code(err))
 	assert.Equal(t, "chaos: injected Unavailable", status.Convert(err).Message())
+	assert.ErrorIs(t, err, chaos.ErrInjected, "a test tells a rehearsal apart")
 	assert.Zero(t, svc.calls.Load(), "an injected status never reaches the server")
 }
 
@@ -143,6 +144,7 @@ func TestClientStream(t *testing.T) {
 	client, svc := start(t, nil, grpc.WithStreamInterceptor(chaosgrpc.StreamClientInterceptor(c)))
 	_, err := client.StreamingOutputCall(context.Background(), &testpb.StreamingOutputCallRequest{})
 	assert.Equal(t, codes.Aborted, status.Code(err))
+	assert.ErrorIs(t, err, chaos.ErrInjected)
 	assert.Zero(t, svc.calls.Load())
 	c.Disable()
 	stream, err := client.StreamingOutputCall(context.Background(), &testpb.StreamingOutputCallRequest{})

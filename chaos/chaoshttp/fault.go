@@ -58,10 +58,17 @@ type resetFault struct{}
 func (resetFault) Name() string { return "reset" }
 
 // errReset is what a round trip fails with when its connection is reset:
-// the shape net/http's transport reports for a peer's RST.
+// the shape net/http's transport reports for a peer's RST, which also
+// matches chaos.ErrInjected.
 func errReset() error {
-	return &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	return &net.OpError{Op: "read", Net: "tcp", Err: injectedReset{os.NewSyscallError("read", syscall.ECONNRESET)}}
 }
+
+// injectedReset is the *os.SyscallError of a reset, marked as injected.
+type injectedReset struct{ err error }
+
+func (e injectedReset) Error() string   { return e.err.Error() }
+func (e injectedReset) Unwrap() []error { return []error{e.err, chaos.ErrInjected} }
 
 // IsReset reports whether err is a connection reset, injected or real.
 func IsReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }

@@ -17,6 +17,7 @@ import (
 	"github.com/paved-go/paved/chaos"
 	"github.com/paved-go/paved/chaos/chaoshttp"
 	"github.com/paved-go/paved/clock"
+	"github.com/paved-go/paved/pavedhttp"
 	"github.com/paved-go/paved/telemetry"
 	"github.com/paved-go/paved/telemetry/telemetrytest"
 )
@@ -63,7 +64,27 @@ func TestHandlerErrorOutcome(t *testing.T) {
 			require.NoError(t, resp.Body.Close())
 			assert.Equal(t, tt.want, resp.StatusCode)
 			assert.Zero(t, served.Load())
+			assert.Equal(t, tt.want, chaoshttp.StatusForOutcome(tt.o))
 		})
+		// The same Chaos as middleware of a server pipeline: pavedhttp's
+		// Handler answers the status the error's outcome calls for too
+		// (InjectedError.HTTPStatus), not 503 for all.
+		t.Run(tt.o.String()+"/pipeline", func(t *testing.T) {
+			var served atomic.Int64
+			p := paved.New("server", chaos.MustNew(chaos.ErrorOutcome(tt.o), chaos.WithRate(1)))
+			srv := httptest.NewServer(pavedhttp.NewHandler(p, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served.Add(1) })))
+			t.Cleanup(srv.Close)
+			resp, err := get(t, &http.Client{Transport: base(t)}, srv.URL)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			assert.Equal(t, tt.want, resp.StatusCode)
+			assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+			assert.Zero(t, served.Load())
+		})
+	}
+	for o := paved.OutcomeSuccess; o <= paved.OutcomeRejected; o++ {
+		ie := &chaos.InjectedError{Err: paved.Mark(errors.New("x"), o)}
+		assert.Equal(t, chaoshttp.StatusForOutcome(o), ie.HTTPStatus(), "%s: the two mappings agree", o)
 	}
 }
 

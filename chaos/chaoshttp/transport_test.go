@@ -3,6 +3,7 @@ package chaoshttp_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -87,6 +88,10 @@ func TestTransportReset(t *testing.T) {
 	_, err := get(t, client, srv.URL())
 	require.Error(t, err)
 	assert.True(t, chaoshttp.IsReset(err))
+	assert.ErrorIs(t, err, chaos.ErrInjected, "a test tells a rehearsal apart")
+	var opErr *net.OpError
+	assert.ErrorAs(t, err, &opErr, "the shape net/http gives a peer's RST")
+	assert.Equal(t, "read tcp: read: connection reset by peer", opErr.Error())
 	assert.Equal(t, paved.OutcomeTransient, pavedhttp.Classifier.Classify(err))
 	assert.Zero(t, srv.Requests())
 }
