@@ -3,6 +3,8 @@ package paved
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -161,3 +163,29 @@ func walk(err error, f func(error) bool) bool {
 	}
 	return true
 }
+
+// ResultTypeError is what Do returns when the call's result is not of the
+// type Do returns: a substitute of another type (fallback.Value(42), an
+// int, in a Do[int64]), or nil for a T that cannot be nil. It is a
+// programmer error: its outcome is OutcomeFault and its error.type
+// "result_type".
+type ResultTypeError struct {
+	Pipeline string       // the pipeline's name
+	Got      reflect.Type // the result's type; nil for a nil result
+	Want     reflect.Type // Do's T
+}
+
+func (e *ResultTypeError) Error() string {
+	got := "nil"
+	if e.Got != nil {
+		got = e.Got.String()
+	}
+	return fmt.Sprintf("paved: pipeline %q: the call's result is %s, Do wants %v (a substitute, such as a fallback's value, must be of Do's type)",
+		e.Pipeline, got, e.Want)
+}
+
+// Outcome is OutcomeFault: the program, not the dependency, is wrong.
+func (e *ResultTypeError) Outcome() Outcome { return OutcomeFault }
+
+// ErrorType is "result_type".
+func (e *ResultTypeError) ErrorType() string { return "result_type" }

@@ -2,7 +2,6 @@ package paved
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 
 	"github.com/paved-go/paved/telemetry"
@@ -215,10 +214,11 @@ func (p *Pipeline) execute(ctx context.Context, info *CallInfo, op Op, enabled b
 // call fails before any attempt produced a value, Do returns T's zero value.
 //
 // A substitute a middleware gave the call (Call.Substitute, as a
-// fallback.Fallback does) is returned as the value when it is a T (or nil);
-// one of another type, such as fallback.Value(42) in a Do[int64], is a
-// programmer error, which Do returns as an *ResultTypeError, never as T's
-// zero value with a nil error.
+// fallback.Fallback does) is returned as the value when it is a T, or nil
+// for a T that can be nil. One of another type, such as fallback.Value(42)
+// (an int) in a Do[int64], is a programmer error, which Do returns as a
+// *ResultTypeError, never as T's zero value with a nil error. The call's
+// telemetry, recorded when it ended, shows the substitute's success.
 func Do[T any](ctx context.Context, p *Pipeline, fn func(context.Context) (T, error)) (T, error) {
 	c, err := p.Execute(ctx, func(ctx context.Context) error {
 		v, err := fn(ctx)
@@ -227,10 +227,10 @@ func Do[T any](ctx context.Context, p *Pipeline, fn func(context.Context) (T, er
 	})
 	var v T
 	if a := c.Final(); a != nil {
-		if r, ok := a.Result(); ok && r != nil {
+		if r, ok := a.Result(); ok {
 			var is bool
-			if v, is = r.(T); !is {
-				err = &ResultTypeError{Pipeline: p.name, Got: r, Want: reflect.TypeFor[T]()}
+			if v, is = r.(T); !is && err == nil && (r != nil || !nilable[T]()) {
+				err = &ResultTypeError{Pipeline: p.name, Got: reflect.TypeOf(r), Want: reflect.TypeFor[T]()}
 			}
 		}
 		a.Release()
@@ -238,20 +238,13 @@ func Do[T any](ctx context.Context, p *Pipeline, fn func(context.Context) (T, er
 	return v, err
 }
 
-// ResultTypeError is what Do returns when the call's result is not of the
-// type Do returns: a substitute of the wrong type (fallback.Value(42), an
-// int, for a Do[int64]). It is a programmer error; its outcome is
-// OutcomeFault.
-type ResultTypeError struct {
-	Pipeline string       // the pipeline's name
-	Got      any          // the result
-	Want     reflect.Type // Do's T
+// nilable reports whether T has nil among its values (a pointer, map,
+// slice, channel, func or interface type), so a nil result reads as T's
+// zero value.
+func nilable[T any]() bool {
+	switch reflect.TypeFor[T]().Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.Interface, reflect.UnsafePointer:
+		return true
+	}
+	return false
 }
-
-func (e *ResultTypeError) Error() string {
-	return fmt.Sprintf("paved: pipeline %q: the call's result is %T, Do wants %v (a fallback's value must be of Do's type)",
-		e.Pipeline, e.Got, e.Want)
-}
-
-// Outcome is OutcomeFault: the program, not the dependency, is wrong.
-func (e *ResultTypeError) Outcome() Outcome { return OutcomeFault }

@@ -17,9 +17,9 @@
 //
 // In a server pipeline (pavedhttp.NewHandler, pavedgrpc's server
 // interceptors) it disturbs the requests the server admits; pavedhttp
-// answers its errors with the status their outcome calls for
-// (InjectedError.HTTPStatus), while grpc-go answers them UNKNOWN, so a gRPC
-// server is better disturbed by chaosgrpc's server interceptors. The transport
+// answers an ErrorOutcome fault with the status its outcome calls for,
+// while grpc-go answers it UNKNOWN, so a gRPC server is better disturbed by
+// chaosgrpc's server interceptors. The transport
 // packages apply a Chaos at the wire, with faults only a transport has:
 // package chaoshttp (a RoundTripper and an http.Handler; HTTP statuses with
 // Retry-After, connection resets) and package chaosgrpc (client and server

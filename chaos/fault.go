@@ -45,11 +45,11 @@ func Error(err error) Fault { return errorFault{err: err} }
 // ErrorOutcome is Error with an error that classifies as o: OutcomeTransient
 // for a flaky dependency, OutcomeFault for a broken one, OutcomeOverload for
 // one that pushes back. o must be a failure outcome (not OutcomeSuccess).
-// The error's error.type is "chaos_injected".
+// The error's error.type is "chaos_injected", and a Chaos in an HTTP server
+// pipeline (pavedhttp.NewHandler) is answered with the status of o, as
+// chaoshttp.NewHandler answers it.
 func ErrorOutcome(o paved.Outcome) Fault {
-	msg := fmt.Sprintf("chaos: injected %s failure", o)
-	return errorFault{err: paved.Mark(paved.NamedError(injectedType, msg), o),
-		outcome: o, byOutcome: true}
+	return errorFault{err: &outcomeError{o: o}, outcome: o, byOutcome: true}
 }
 
 type errorFault struct {
@@ -156,12 +156,23 @@ func (e *InjectedError) Unwrap() []error { return []error{e.Err, ErrInjected} }
 // ErrorType reports the fault's error's type in telemetry.
 func (e *InjectedError) ErrorType() string { return telemetry.ErrorType(e.Err) }
 
+// outcomeError is the error of an ErrorOutcome fault (the Err of its
+// InjectedError): a failure of outcome o and nothing else, whose error.type
+// is "chaos_injected".
+type outcomeError struct{ o paved.Outcome }
+
+func (e *outcomeError) Error() string          { return fmt.Sprintf("chaos: injected %s failure", e.o) }
+func (e *outcomeError) Outcome() paved.Outcome { return e.o }
+func (e *outcomeError) ErrorType() string      { return injectedType }
+
 // HTTPStatus is the status a server answers the error with when a Chaos in
-// its pipeline (pavedhttp.NewHandler) injects it, as chaoshttp.StatusForOutcome
-// gives for its outcome: 503 for Transient, 429 for Overload, 400 for
-// Permanent, 500 for the rest. pavedhttp.StatusFor reads it.
-func (e *InjectedError) HTTPStatus() int {
-	switch paved.DefaultClassifier.Classify(e.Err) {
+// its pipeline injects it (pavedhttp.NewHandler reads it through
+// pavedhttp.StatusFor), as chaoshttp.StatusForOutcome gives for the outcome:
+// 503 for Transient, 429 for Overload, 400 for Permanent, 500 for the rest.
+// An Error(err) fault's error has no status of its own: a server answers it
+// as it would answer err.
+func (e *outcomeError) HTTPStatus() int {
+	switch e.o {
 	case paved.OutcomeTransient:
 		return 503
 	case paved.OutcomeOverload:

@@ -37,6 +37,6 @@
 //
 // Every substitution is a fallback event (telemetry.EventFallback) with the
 // failure's resilience.outcome and error.type and, as resilience.attempt,
-// the number of attempts the call made, on the call's span, in
+// the number of the call's last attempt, on the call's span, in
 // resilience.events and in the pipeline's log.
 package fallback

@@ -88,7 +88,7 @@ func (f *Fallback) Handles(o paved.Outcome) bool { return f.cfg.outcomes&(1<<o) 
 // outcome f does not handle, passes through untouched; otherwise f's Func
 // runs and its substitute is the call's result, with a fallback event
 // (telemetry.EventFallback, carrying the failure's outcome and error.type,
-// and as its resilience.attempt the number of attempts the call made).
+// and as its resilience.attempt the number of the call's last attempt).
 // A panic in the call or in the Func reaches the caller unchanged.
 func (f *Fallback) Wrap(next paved.Op) paved.Op {
 	return func(ctx context.Context) error {

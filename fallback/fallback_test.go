@@ -151,8 +151,9 @@ func TestWrongType(t *testing.T) {
 	v, err := paved.Do(context.Background(), p, func(context.Context) (int64, error) { return 0, errDown })
 	var rte *paved.ResultTypeError
 	require.ErrorAs(t, err, &rte)
-	assert.EqualError(t, err, `paved: pipeline "p": the call's result is int, Do wants int64 (a fallback's value must be of Do's type)`)
+	assert.EqualError(t, err, `paved: pipeline "p": the call's result is int, Do wants int64 (a substitute, such as a fallback's value, must be of Do's type)`)
 	assert.Equal(t, paved.OutcomeFault, paved.DefaultClassifier.Classify(err))
+	assert.Equal(t, "result_type", telemetry.ErrorType(err))
 	assert.Zero(t, v)
 
 	type prices map[string]int
@@ -163,6 +164,14 @@ func TestWrongType(t *testing.T) {
 	r := paved.New("r", fallback.MustNew(fallback.Value[error](nil)))
 	_, err = paved.Do(context.Background(), r, func(context.Context) (*int, error) { return nil, errDown })
 	require.NoError(t, err, "a nil substitute is any pointer's zero value")
+	_, err = paved.Do(context.Background(), r, func(context.Context) (int, error) { return 0, errDown })
+	require.ErrorAs(t, err, &rte, "an int cannot be nil")
+	assert.Contains(t, err.Error(), "the call's result is nil, Do wants int")
+
+	// A fallback that fails the call leaves its error and value alone.
+	f := paved.New("f", fallback.MustNew(func(context.Context, error) (any, error) { return nil, errDown }))
+	_, err = paved.Do(context.Background(), f, func(context.Context) (int, error) { return 0, errors.New("first") })
+	require.ErrorIs(t, err, errDown)
 }
 
 func TestReleaseWhenNobodyTakes(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 // (docs/chaos.md): HTTP 503 / 429 / 400 / 500, gRPC UNAVAILABLE /
 // RESOURCE_EXHAUSTED / INVALID_ARGUMENT / INTERNAL, for Transient /
 // Overload / Permanent / the rest. A bare chaos.Chaos there would be
-// answered by outcome over HTTP (chaos.InjectedError.HTTPStatus) but as any
+// answered by outcome over HTTP only for ErrorOutcome's errors, and as any
 // error that is not a status over gRPC (UNKNOWN): a permanent failure
 // clients retry. It picks as chaos.Chaos.Wrap does, so that only its own
 // errors get a status, never the handler's.

@@ -92,6 +92,14 @@ func (e *injectedStatus) Error() string              { return e.st.Err().Error()
 func (e *injectedStatus) Unwrap() error              { return e.err }
 func (e *injectedStatus) GRPCStatus() *status.Status { return e.st }
 
+// Is compares e with a status error as grpc's own status errors compare
+// (same code, message and details), so errors.Is(err, status.Error(...))
+// holds for an injected status as for a real one.
+func (e *injectedStatus) Is(target error) bool {
+	se, ok := e.st.Err().(interface{ Is(error) bool })
+	return ok && se.Is(target)
+}
+
 // asStatus returns err (an injected error) with the status its outcome calls for.
 func asStatus(err error) error {
 	code := CodeForOutcome(paved.DefaultClassifier.Classify(err))

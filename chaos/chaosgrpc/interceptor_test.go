@@ -68,6 +68,8 @@ func TestClientCode(t *testing.T) {
 	assert.Equal(t, codes.Unavailable, status.Code(err))
 	assert.Equal(t, "chaos: injected Unavailable", status.Convert(err).Message())
 	assert.ErrorIs(t, err, chaos.ErrInjected, "a test tells a rehearsal apart")
+	assert.ErrorIs(t, err, status.Error(codes.Unavailable, "chaos: injected Unavailable"), "and compares as a real status does")
+	assert.NotErrorIs(t, err, status.Error(codes.Internal, "chaos: injected Unavailable"))
 	assert.Zero(t, svc.calls.Load(), "an injected status never reaches the server")
 }
 

@@ -58,17 +58,24 @@ type resetFault struct{}
 func (resetFault) Name() string { return "reset" }
 
 // errReset is what a round trip fails with when its connection is reset:
-// the shape net/http's transport reports for a peer's RST, which also
-// matches chaos.ErrInjected.
+// the shape net/http's transport reports for a peer's RST (a *net.OpError
+// holding an *os.SyscallError), whose errno also matches chaos.ErrInjected.
+// Its error.type is a real reset's.
 func errReset() error {
-	return &net.OpError{Op: "read", Net: "tcp", Err: injectedReset{os.NewSyscallError("read", syscall.ECONNRESET)}}
+	return &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: injectedReset{}}}
 }
 
-// injectedReset is the *os.SyscallError of a reset, marked as injected.
-type injectedReset struct{ err error }
+// injectedReset is ECONNRESET, marked as injected: errors.Is matches both
+// syscall.ECONNRESET and chaos.ErrInjected, and it answers Timeout and
+// Temporary as the errno does.
+type injectedReset struct{}
 
-func (e injectedReset) Error() string   { return e.err.Error() }
-func (e injectedReset) Unwrap() []error { return []error{e.err, chaos.ErrInjected} }
+func (injectedReset) Error() string   { return syscall.ECONNRESET.Error() }
+func (injectedReset) Unwrap() error   { return syscall.ECONNRESET }
+func (injectedReset) Timeout() bool   { return syscall.ECONNRESET.Timeout() }
+func (injectedReset) Temporary() bool { return syscall.ECONNRESET.Temporary() }
+
+func (injectedReset) Is(target error) bool { return target == chaos.ErrInjected }
 
 // IsReset reports whether err is a connection reset, injected or real.
 func IsReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }

@@ -1,10 +1,12 @@
 package chaoshttp_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -64,7 +66,6 @@ func TestHandlerErrorOutcome(t *testing.T) {
 			require.NoError(t, resp.Body.Close())
 			assert.Equal(t, tt.want, resp.StatusCode)
 			assert.Zero(t, served.Load())
-			assert.Equal(t, tt.want, chaoshttp.StatusForOutcome(tt.o))
 		})
 		// The same Chaos as middleware of a server pipeline: pavedhttp's
 		// Handler answers the status the error's outcome calls for too
@@ -82,11 +83,47 @@ func TestHandlerErrorOutcome(t *testing.T) {
 			assert.Zero(t, served.Load())
 		})
 	}
-	for o := paved.OutcomeSuccess; o <= paved.OutcomeRejected; o++ {
-		ie := &chaos.InjectedError{Err: paved.Mark(errors.New("x"), o)}
-		assert.Equal(t, chaoshttp.StatusForOutcome(o), ie.HTTPStatus(), "%s: the two mappings agree", o)
+	// chaos's own table (the pipeline's answer) and chaoshttp's agree for
+	// every failure outcome.
+	for o := paved.OutcomeTransient; o <= paved.OutcomeRejected; o++ {
+		in, ok := chaos.MustNew(chaos.ErrorOutcome(o), chaos.WithRate(1)).Pick(context.Background())
+		require.True(t, ok)
+		var sc interface{ HTTPStatus() int }
+		require.ErrorAs(t, in.Err(), &sc)
+		assert.Equal(t, chaoshttp.StatusForOutcome(o), sc.HTTPStatus(), "%s: the two mappings agree", o)
 	}
 }
+
+// An Error(err) fault in a server pipeline is answered as err would be:
+// its own status, a rate limit's 429, a deadline's 504; never a status by
+// outcome that hides them.
+func TestHandlerPipelineErrorKeepsItsStatus(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"own status", statusErr(404), 404},
+		{"overload refusal", paved.NewRejection(paved.Mark(errors.New("limited"), paved.OutcomeOverload), time.Second), 429},
+		{"deadline", context.DeadlineExceeded, 504},
+		{"plain", errors.New("down"), 503},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := paved.New("server", chaos.MustNew(chaos.Error(tt.err), chaos.WithRate(1)))
+			srv := httptest.NewServer(pavedhttp.NewHandler(p, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+			t.Cleanup(srv.Close)
+			resp, err := get(t, &http.Client{Transport: base(t)}, srv.URL)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			assert.Equal(t, tt.want, resp.StatusCode)
+		})
+	}
+}
+
+type statusErr int
+
+func (e statusErr) Error() string   { return "status " + strconv.Itoa(int(e)) }
+func (e statusErr) HTTPStatus() int { return int(e) }
 
 // A reset reaches the client as a reset connection, and next never runs.
 func TestHandlerReset(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -92,6 +93,9 @@ func TestTransportReset(t *testing.T) {
 	var opErr *net.OpError
 	assert.ErrorAs(t, err, &opErr, "the shape net/http gives a peer's RST")
 	assert.Equal(t, "read tcp: read: connection reset by peer", opErr.Error())
+	var sysErr *os.SyscallError
+	assert.ErrorAs(t, err, &sysErr)
+	assert.Equal(t, "*url.Error", telemetry.ErrorType(err), "a real reset's error.type: a rehearsal looks real")
 	assert.Equal(t, paved.OutcomeTransient, pavedhttp.Classifier.Classify(err))
 	assert.Zero(t, srv.Requests())
 }
