@@ -36,7 +36,7 @@ func Fallback(fn func(req *http.Request, err error) (*http.Response, error), opt
 		if !ok {
 			return nil, fmt.Errorf("pavedhttp: Fallback runs only in a pipeline under a pavedhttp Transport: %w", err)
 		}
-		resp, ferr := fn(req, err)
+		resp, ferr := fn(req, err) //pavedvet:ignore RS-14 the substitute is the call's result: the caller of RoundTrip closes it
 		switch {
 		case ferr != nil:
 			return nil, ferr

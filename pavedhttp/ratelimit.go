@@ -402,7 +402,7 @@ func serverQuota(resp *http.Response, now time.Time) (ratelimit.ServerQuota, boo
 // the latest response an attempt received, once, so a ratelimit.Limiter in
 // the Transport's pipeline slows down before the server refuses it.
 func (rt *roundTrip) TakeServerQuota() (ratelimit.ServerQuota, bool) {
-	resp := rt.lastResp.Swap(nil)
+	resp := rt.lastResp.Swap(nil) //pavedvet:ignore RS-14 only its header is read; the attempt that received it owns the body
 	if resp == nil {
 		return ratelimit.ServerQuota{}, false
 	}

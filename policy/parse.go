@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -77,9 +78,26 @@ func parse(data []byte) (cfg *Config, problems []Problem) {
 	// decoded (the rest are inherited), so one run reports everything.
 	cfg, problems = build(&f, d.lines)
 	if len(d.problems) > 0 {
-		return nil, append(d.problems, problems...)
+		return nil, inFileOrder(append(d.problems, problems...))
 	}
-	return cfg, problems
+	return cfg, inFileOrder(problems)
+}
+
+// inFileOrder sorts problems by line, keeping the order of those on one
+// line; problems of no line (a rule about inherited values) come last.
+func inFileOrder(problems []Problem) []Problem {
+	slices.SortStableFunc(problems, func(a, b Problem) int {
+		switch {
+		case a.Line == b.Line:
+			return 0
+		case a.Line == 0:
+			return 1
+		case b.Line == 0:
+			return -1
+		}
+		return a.Line - b.Line
+	})
+	return problems
 }
 
 // parseYAML parses one YAML document; a second one is an error, since a

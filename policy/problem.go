@@ -38,6 +38,16 @@ func (p Problem) Error() string {
 	return b.String()
 }
 
+// withoutValue is the problem as "line N: path: rule", without the value
+// found: what a config_rejected event carries.
+func (p Problem) withoutValue() string {
+	p.Value = ""
+	if p.Line > 0 {
+		return "line " + strconv.Itoa(p.Line) + ": " + p.Error()
+	}
+	return p.Error()
+}
+
 // Error is what Parse, Load and Reload return for a configuration that is
 // not valid: every Problem found, in the order of the file, so one run shows
 // everything to fix. errors.As(err, &policyErr) gets it.

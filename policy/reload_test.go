@@ -52,6 +52,8 @@ func TestBadReloadKeepsTheOldConfig(t *testing.T) {
 	assert.Same(t, before, s.Config(), "the old configuration stays in force")
 	assert.Equal(t, 1, log.Count(telemetry.EventConfigRejected))
 	assert.Equal(t, "1", log.Events(telemetry.EventConfigRejected)[0].Attrs[telemetry.AttrProblems])
+	assert.Equal(t, "line 3: dependencies.payments.retry.max_attempts: must be 1..10",
+		log.Events(telemetry.EventConfigRejected)[0].Attrs[telemetry.AttrProblem], "the event says what is wrong, never the value")
 
 	op, attempts := failing(10)
 	require.Error(t, p.Run(context.Background(), op))

@@ -513,9 +513,16 @@ func (s *Set) reloaded(cfg *Config, err error, data []byte) error {
 	return nil
 }
 
+// rejected reports a configuration not put in force: how many problems it
+// had and the first of them (its line, path and rule, never the value
+// found, which may be a secret such as a store URL's password).
 func (s *Set) rejected(err error) {
+	ps := ProblemsOf(err)
+	attrs := []attribute.KeyValue{attribute.Int(telemetry.AttrProblems, len(ps))}
+	if len(ps) > 0 {
+		attrs = append(attrs, attribute.String(telemetry.AttrProblem, ps[0].withoutValue()))
+	}
 	s.o.tel.Emit(context.Background(), policyName, telemetry.Event{
-		Name: telemetry.EventConfigRejected, Policy: policyName, Err: err,
-		Attrs: []attribute.KeyValue{attribute.Int(telemetry.AttrProblems, len(ProblemsOf(err)))},
+		Name: telemetry.EventConfigRejected, Policy: policyName, Err: err, Attrs: attrs,
 	})
 }

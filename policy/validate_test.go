@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,13 +121,25 @@ dependencies:
     timeout: {total: abc}
 `)
 	assert.Equal(t, []string{
+		"defaults.retry.max_attempts: must be 1..10, got 0",                                 // line 3
+		"dependencies.payments.timeout.attempt: must be at most timeout.total (1s), got 2s", // 6
 		"dependencies.payments.retry.max_atempts: unknown key (known: backoff, budget, max_attempts, min_attempt_time)",
-		"dependencies.search.timeout.total: must be a Go duration such as 250ms or 2s, got abc",
-		"defaults.retry.max_attempts: must be 1..10, got 0",
-		"dependencies.payments.timeout.attempt: must be at most timeout.total (1s), got 2s",
-		`dependencies.payments.retry.backoff.jitter: must be one of full, equal, decorrelated, none, got "random"`,
-		"dependencies.search.breaker.window: must be at least 2 x timeout.attempt (4s), so a window sees whole attempts, got 1s",
-	}, got, "a problem inherited from defaults is reported once, under defaults")
+		`dependencies.payments.retry.backoff.jitter: must be one of full, equal, decorrelated, none, got "random"`,               // 7, both
+		"dependencies.search.breaker.window: must be at least 2 x timeout.attempt (4s), so a window sees whole attempts, got 1s", // 9
+		"dependencies.search.timeout.total: must be a Go duration such as 250ms or 2s, got abc",                                  // 10
+	}, got, "in the order of the file; a problem inherited from defaults is reported once, under defaults")
+}
+
+// Problems are listed by line, whatever order they were found in: here a
+// decoding problem (line 7) is found before the validation ones (3, 5).
+func TestProblemsInFileOrder(t *testing.T) {
+	_, err := policy.Parse([]byte("dependencies:\n  b:\n    retry: {max_attempts: 0}\n  a:\n    retry: {max_attempts: 99}\ndefaults:\n  timeout: {total: x}\n"))
+	var lines []int
+	for _, p := range policy.ProblemsOf(err) {
+		lines = append(lines, p.Line)
+	}
+	assert.True(t, slices.IsSorted(lines), "lines %v", lines)
+	assert.Len(t, lines, 3)
 }
 
 func TestProblemLines(t *testing.T) {

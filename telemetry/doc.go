@@ -9,8 +9,8 @@
 // Defaults: the global TracerProvider and MeterProvider, looked up on every
 // call, and no logger. Until the service installs providers, telemetry costs
 // three atomic loads per call (its state and the two globals). With the SDK installed, a call's span and its two
-// durations cost about 13,300 instructions (1.6 µs) and 7 allocations, all of
-// them the SDK's but about 400 instructions (BenchmarkCall beside
+// durations cost about 13,200 instructions (2.2 µs on the 2-core CI machine) and 7 allocations, all of
+// them the SDK's but about 360 instructions (BenchmarkCall beside
 // BenchmarkCallSDKFloor); a policy decision about 7,700 (BenchmarkEmit). Secrets never reach spans or logs: errors are recorded
 // by type (error.type), never by message, and attribute values under keys such
 // as authorization, cookie or idempotency_key are replaced by "[redacted]".

@@ -42,7 +42,9 @@ const (
 	// section of the file (defaults, dependencies.<name>, server).
 	AttrConfigSection = "resilience.config.section"
 	// AttrRule and AttrProblem are on pipeline_misordered events: the
-	// STANDARDS.md rule broken ("RS-4") and what is wrong.
+	// STANDARDS.md rule broken ("RS-4") and what is wrong. AttrProblem is
+	// also on config_rejected events: the first problem, as "line N: path:
+	// rule", without the value found. Neither is counted in resilience.events.
 	AttrRule    = "resilience.rule"
 	AttrProblem = "resilience.problem"
 	// AttrChaosFault is on chaos_injected events: the fault injected

@@ -59,6 +59,22 @@ var D = &http.Client{Timeout: time.Second}
 	require.Error(t, err, "%s", out)
 	require.Contains(t, string(out), "RS-1: http.Client without a Timeout")
 
+	// A package with in-package tests: go vet analyses it with its
+	// _test.go files, whose "testing" import must not make it pass for
+	// test support, which pavedvet skips.
+	write("m_test.go", `package m
+
+import "testing"
+
+func TestM(t *testing.T) {}
+`)
+	vet = exec.Command("go", "vet", "-vettool="+bin, "./...")
+	vet.Dir = mod
+	out, err = vet.CombinedOutput()
+	require.Error(t, err, "%s", out)
+	require.Contains(t, string(out), "RS-1: http.Client without a Timeout", "a package with in-package tests is still checked")
+	require.NoError(t, os.Remove(filepath.Join(mod, "m_test.go")))
+
 	fix := exec.Command(bin, "-fix", "./...")
 	fix.Dir = mod
 	_, _ = fix.CombinedOutput()

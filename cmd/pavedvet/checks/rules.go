@@ -86,16 +86,23 @@ func init() {
 }
 
 // testSupport reports whether the package is test code that is not in a
-// _test.go file: it imports "testing", or an element of its path says so
-// (test, tests, testing, testdata, e2e, testutil..., ...test such as
-// httptest or grpctest).
-func testSupport(pkg *types.Package) bool {
-	for _, imp := range pkg.Imports() {
-		if imp.Path() == "testing" {
-			return true
+// _test.go file: a file of it other than a _test.go imports "testing", or an
+// element of its path says so (test, tests, testing, testdata, e2e,
+// testutil..., ...test such as httptest or grpctest). The _test.go files'
+// imports do not count: go vet analyses a package that has in-package tests
+// with them, and that package is not test support.
+func testSupport(pass *analysis.Pass) bool {
+	for _, f := range pass.Files {
+		if strings.HasSuffix(pass.Fset.File(f.Pos()).Name(), "_test.go") {
+			continue
+		}
+		for _, imp := range f.Imports {
+			if imp.Path.Value == `"testing"` {
+				return true
+			}
 		}
 	}
-	for _, el := range strings.Split(pkg.Path(), "/") {
+	for _, el := range strings.Split(pass.Pkg.Path(), "/") {
 		switch {
 		case el == "testing", el == "testdata", el == "e2e", el == "tests",
 			strings.HasPrefix(el, "test"), strings.HasSuffix(el, "test"):
@@ -111,7 +118,7 @@ func testSupport(pkg *types.Package) bool {
 // design.
 func checkedFiles(pass *analysis.Pass) []*ast.File {
 	tests := checkTests[pass.Analyzer] != nil && *checkTests[pass.Analyzer]
-	if !tests && testSupport(pass.Pkg) {
+	if !tests && testSupport(pass) {
 		return nil
 	}
 	var files []*ast.File
