@@ -52,6 +52,6 @@
 // # Cost
 //
 // With the memory store, a first request costs about 6200 instructions
-// (claim, run, store; BenchmarkGuardFirst) and a replay about 3700
+// (claim, run, store; BenchmarkGuardFirst) and a replay about 3800
 // (BenchmarkGuardReplay), measured with callgrind.
 package idempotency

@@ -1,5 +1,7 @@
 package idempotency
 
+import "strings"
+
 // MaxKeyLength is the longest key accepted, in bytes (Stripe's limit; the
 // IETF draft sets none).
 const MaxKeyLength = 255
@@ -31,13 +33,18 @@ func ValidateKey(key string) error {
 //
 // with \" and \\ the only escapes. Most clients send the bare form,
 // unquoted, which is accepted too: a value that does not start with a
-// double quote is the key itself. Leading and trailing spaces and tabs are
+// double quote is the key itself, unless it holds a comma, which is how a
+// proxy joins two field lines (RFC 9110 §5.3): two keys, refused as two
+// field lines are (quote a key that holds a comma). Leading and trailing spaces and tabs are
 // ignored in both forms. Structured-field parameters (`"k";a=1`) are not
 // accepted: the draft defines none. The key must then pass ValidateKey. The
 // error wraps ErrInvalidKey and never contains the value.
 func ParseHeader(v string) (string, error) {
 	v = trimOWS(v)
 	if v == "" || v[0] != '"' {
+		if strings.IndexByte(v, ',') >= 0 {
+			return "", &keyError{"a comma outside quotes: more than one key"}
+		}
 		return v, ValidateKey(v)
 	}
 	// A quoted String: unescape into a buffer only when an escape is seen.

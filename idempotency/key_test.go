@@ -23,6 +23,9 @@ func TestParseHeader(t *testing.T) {
 		{`"a\"b\\c"`, `a"b\c`, ""},
 		{`"with space"`, "with space", ""},
 		{`bare with space`, "bare with space", ""},
+		{`"a, b"`, "a, b", ""},
+		{`a, b`, "", "comma outside quotes"}, // two field lines a proxy joined
+		{`a,b`, "", "comma outside quotes"},
 		{`a"b`, `a"b`, ""},
 		{`"` + long + `"`, long, ""},
 		{long, long, ""},

@@ -33,8 +33,9 @@ type codelLevel struct {
 	lastEmpty time.Duration // the last time the server emptied its queue
 	// shedEmpty says its queue was last emptied by shedding, or by serving
 	// a request late: not a sign that the server keeps up (see
-	// Shedder.emptied).
+	// Shedder.emptied), unless it then stays empty for an interval.
 	shedEmpty bool
+	emptyAt   time.Duration // when its queue last became empty, however
 	// congestedAt is the last time its queue was seen congested; 0: never.
 	congestedAt time.Duration
 }

@@ -100,9 +100,13 @@ func WithWindow(d time.Duration, minSamples int) Option {
 func WithMaxQueue(n int) Option { return func(c *config) { c.maxQueue = n } }
 
 // WithCoDel sets the queue's CoDel target and interval (Facebook's "Fail at
-// Scale"): while the queue has been empty at some time in the last interval,
-// a request may wait up to interval; once it has not, the queue is congested
-// and a request may wait only target, and waiters are served newest first.
+// Scale"), kept per criticality: while the server has emptied a level's
+// queue in good time (its last waiter served within target) at some time in
+// the last interval, a request may wait up to interval; once it has not, the
+// queue is congested, a request may wait only target (at least three mean
+// gaps between releases), and waiters are served newest first. A queue
+// emptied by shedding or by a late serve stays congested until a request is
+// served in time, or until it has stayed empty for an interval (docs/loadshed.md).
 // Must be 0 < target < interval <= 10s. Default 5ms and 100ms.
 func WithCoDel(target, interval time.Duration) Option {
 	return func(c *config) { c.target, c.interval = target, interval }

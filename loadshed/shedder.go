@@ -220,8 +220,15 @@ func (s *Shedder) wait(ctx context.Context) (limit.Token, error) {
 			return tok, nil
 		}
 	}
-	if v := &s.codel.lv[lvl]; v.n == 0 && !v.shedEmpty {
-		v.lastEmpty = now // empty until this request
+	if v := &s.codel.lv[lvl]; v.n == 0 {
+		// A queue that stayed empty for an interval is no standing queue,
+		// however it was emptied: an idle server keeps up.
+		if v.shedEmpty && now-v.emptyAt > s.codel.interval {
+			v.shedEmpty = false
+		}
+		if !v.shedEmpty {
+			v.lastEmpty = now // empty until this request
+		}
 	}
 	s.sweep(now)
 	if len(s.q) >= s.cfg.maxQueue {
@@ -285,6 +292,7 @@ func (s *Shedder) emptied(now time.Duration, w *waiter, why string) {
 	if v.n != 0 {
 		return
 	}
+	v.emptyAt = now
 	v.shedEmpty = why != "" || now-w.enq > s.codel.target
 	if !v.shedEmpty {
 		v.lastEmpty = now

@@ -212,6 +212,28 @@ func TestCoDelQueueEmptiedByShedding(t *testing.T) {
 	require.NoError(t, hold.end(t))
 }
 
+// A queue emptied late is congested only while the overload stands: once
+// it has stayed empty for an interval, an idle server's next waiter may wait
+// the interval again, not the target.
+func TestCoDelIdleQueueIsNotCongested(t *testing.T) {
+	clk := clock.NewFake(epoch)
+	s := fixed(clk, 1)
+	p := paved.New("server", s)
+	hold := running(t, p, "hold")
+	a := queued(t, s, p, "a", critical, "")
+	clk.Advance(41 * time.Millisecond)
+	require.NoError(t, hold.end(t))
+	waitFor(t, "a admitted", a.isRunning) // late: 41 ms > the 5 ms target
+
+	clk.Advance(time.Second) // idle: nobody queued for ten intervals
+	b := queued(t, s, p, "b", critical, "")
+	clk.Advance(50 * time.Millisecond)
+	assert.Equal(t, 1, s.Queued(), "not congested: a 50 ms wait is within the interval")
+	require.NoError(t, a.end(t))
+	waitFor(t, "b admitted", b.isRunning)
+	require.NoError(t, b.end(t))
+}
+
 func TestHigherCriticalityIsServedFirst(t *testing.T) {
 	clk := clock.NewFake(epoch)
 	s := fixed(clk, 1)

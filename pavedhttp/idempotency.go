@@ -26,10 +26,18 @@ const DefaultMaxRequestBody = 1 << 20
 
 // defaultReplayedHeaders are the response fields a replay carries: what
 // describes the body and the resource, never cookies or per-connection
-// fields.
-var defaultReplayedHeaders = []string{
+// fields. They are looked up in canonical form (ETag is "Etag" in an
+// http.Header), as WithReplayedHeaders's names are.
+var defaultReplayedHeaders = canonical(
 	"Content-Type", "Content-Encoding", "Content-Language", "Content-Location",
 	"Location", "ETag", "Last-Modified", "Cache-Control", "Expires", "Vary", "Link",
+)
+
+func canonical(names ...string) []string {
+	for i, n := range names {
+		names[i] = http.CanonicalHeaderKey(n)
+	}
+	return names
 }
 
 // IdempotencyHandler is the server side of idempotency keys: an
@@ -183,11 +191,7 @@ func WithMaxRequestBody(n int64) IdempotencyOption {
 // stored, and replayed to whoever sends the key within the caller's scope.
 func WithReplayedHeaders(names ...string) IdempotencyOption {
 	return func(c *idemConfig) {
-		hs := append([]string(nil), c.headers...)
-		for _, n := range names {
-			hs = append(hs, http.CanonicalHeaderKey(n))
-		}
-		c.headers = hs
+		c.headers = append(append([]string(nil), c.headers...), canonical(append([]string(nil), names...)...)...)
 	}
 }
 

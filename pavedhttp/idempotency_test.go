@@ -38,6 +38,7 @@ func (o *orders) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.(*atomic.Int32).Add(1)
 	w.Header().Set("Location", fmt.Sprint("/orders/", i))
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, i))
 	http.SetCookie(w, &http.Cookie{Name: "session", Value: "secret"})
 	w.WriteHeader(http.StatusCreated)
 	fmt.Fprintf(w, `{"order":%d,"body":%q}`, i, body)
@@ -99,6 +100,7 @@ func TestIdempotencyHandlerReplays(t *testing.T) {
 		assert.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
 		assert.Equal(t, first.header.Get("Location"), again.header.Get("Location"))
 		assert.Equal(t, "application/json", again.header.Get("Content-Type"))
+		assert.Equal(t, `"v1"`, again.header.Get("ETag"), "every default field is replayed, ETag (canonically Etag) too")
 		assert.Empty(t, again.header.Get("Set-Cookie"), "cookies are never stored")
 	}
 	assert.EqualValues(t, 1, o.n.Load())

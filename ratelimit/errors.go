@@ -8,10 +8,12 @@ import (
 
 // ErrLimited is the sentinel of every refusal by a limiter of this package
 // (and of ratelimit/redisrate): errors.Is(err, ErrLimited) and
-// errors.Is(err, paved.ErrRejected) both hold. It is marked
-// paved.OutcomeOverload, so the server adapters answer it with 429 Too Many
-// Requests or RESOURCE_EXHAUSTED (paved.IsOverloadRefusal). Its error.type in
-// telemetry is "rate_limited".
+// errors.Is(err, paved.ErrRejected) both hold. The sentinel is marked
+// paved.OutcomeOverload, which makes a refusal an overload refusal
+// (paved.IsOverloadRefusal), answered by the server adapters with 429 Too
+// Many Requests or RESOURCE_EXHAUSTED; the refusal itself, paved's own
+// rejection, classifies as paved.OutcomeRejected, so no retry repeats it
+// and no breaker counts it. Its error.type in telemetry is "rate_limited".
 var ErrLimited = paved.Mark(paved.NamedError("rate_limited", "ratelimit: limited"), paved.OutcomeOverload)
 
 // LimitedError is the error a limiter refuses a call with. It matches

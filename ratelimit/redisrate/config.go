@@ -67,8 +67,9 @@ func WithMaxKeyLength(n int) Option { return func(c *config) { c.maxKeyLn = n } 
 // WithDecisionTimeout bounds each decision's round trip to Redis, against a
 // Redis that is slow or hung; past it, the decision is the fallback's
 // (WithFailOpen, WithFailClosed). Must be 1ms..10s. Default 50ms. A caller's
-// deadline sooner than it bounds the wait too when the client honours
-// context deadlines (ContextTimeoutEnabled; see the package doc).
+// deadline sooner than it bounds the wait too, whether or not the client
+// honours context deadlines (ContextTimeoutEnabled), and the caller gets
+// context.DeadlineExceeded; Redis is not taken for down.
 func WithDecisionTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
 // WithStoreRetry is how long, after Redis failed to decide, the fallback

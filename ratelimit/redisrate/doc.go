@@ -21,8 +21,13 @@
 //
 // # When Redis cannot decide
 //
-// Every decision is bounded by WithDecisionTimeout (default 50ms), whatever
-// the caller's deadline, so a hung Redis delays a call by at most that.
+// Every decision is bounded by WithDecisionTimeout (default 50ms), and by
+// the caller's deadline when it is sooner (then the call gets
+// context.DeadlineExceeded and Redis is not taken for down), so a hung
+// Redis delays a call by at most that. go-redis ignores context deadlines
+// unless ContextTimeoutEnabled is set; the Limiter bounds a *redis.Client
+// without it through read and write timeouts (WithTimeout), and makes a
+// ClusterClient of its own with it (closed by Close).
 // After a failure, Redis is not asked again for WithStoreRetry (default 1s);
 // meanwhile:
 //

@@ -3,6 +3,7 @@ package redisrate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -168,20 +169,30 @@ func TestRedisHungBoundsDecisions(t *testing.T) {
 }
 
 // A caller's deadline shorter than the decision timeout bounds the wait for
-// a hung Redis when the client honours context deadlines, and the caller
-// gets its own context's error.
+// a hung Redis, whether or not the client honours context deadlines
+// (ContextTimeoutEnabled), and the caller gets its own context's error; the
+// next caller still asks Redis, which the deadline did not show down.
 func TestRedisHungCallerDeadline(t *testing.T) {
-	srv := redistest.StartServer(t)
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true})
-	t.Cleanup(func() { _ = c.Close() })
-	l := redisrate.MustNew(c, 100, 100, redisrate.WithDecisionTimeout(5*time.Second), redisrate.WithKeyPrefix(redistest.Prefix(t)))
-	_, err := l.Allow(context.Background(), "warm")
-	require.NoError(t, err)
-	srv.Pause(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err = l.Allow(ctx, "a")
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), time.Second, "bounded by the caller's 50ms, not the 5s decision timeout")
+	for _, ctxTimeouts := range []bool{true, false} {
+		t.Run(fmt.Sprintf("ContextTimeoutEnabled=%v", ctxTimeouts), func(t *testing.T) {
+			srv := redistest.StartServer(t)
+			c := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: ctxTimeouts})
+			t.Cleanup(func() { _ = c.Close() })
+			l := redisrate.MustNew(c, 100, 100, redisrate.WithDecisionTimeout(5*time.Second), redisrate.WithKeyPrefix(redistest.Prefix(t)))
+			_, err := l.Allow(context.Background(), "warm")
+			require.NoError(t, err)
+			srv.Pause(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_, err = l.Allow(ctx, "a")
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Less(t, time.Since(start), time.Second, "bounded by the caller's 50ms, not the 5s decision timeout")
+
+			srv.Resume(t)
+			d, err := l.Allow(context.Background(), "a")
+			require.NoError(t, err)
+			assert.False(t, d.Local, "Redis decides again: the caller's deadline did not mark it down")
+		})
+	}
 }

@@ -160,8 +160,9 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 			return l.fallback(key, rest)
 		}
 	}
+	c, callerBound := l.client(ctx)
 	rctx, cancel := context.WithTimeout(ctx, l.cfg.timeout)
-	res, err := gcraScript.Run(rctx, l.c, []string{l.storeKey(key)}, l.args...).Int64Slice()
+	res, err := gcraScript.Run(rctx, c, []string{l.storeKey(key)}, l.args...).Int64Slice()
 	cancel()
 	if err == nil && len(res) != 2 {
 		err = errors.New("redisrate: unexpected script reply")
@@ -169,6 +170,11 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return Decision{}, cerr // the caller gave up; Redis may be fine
+		}
+		if callerBound && paved.IsTimeout(err) {
+			// The caller's deadline, as the read timeout it was given:
+			// Redis may be fine.
+			return Decision{}, context.DeadlineExceeded
 		}
 		l.storeFailed(ctx, err)
 		return l.fallback(key, l.cfg.retry)
@@ -188,6 +194,27 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 		d.Status.Reset = max(d.Status.Reset, d.RetryAfter)
 	}
 	return d, nil
+}
+
+// client is the client to decide with for a caller whose context is ctx,
+// and whether its timeout is the caller's deadline. go-redis ignores context
+// deadlines unless ContextTimeoutEnabled is set, so for a *redis.Client
+// without it, a deadline sooner than the decision timeout becomes the read
+// and write timeout of a view made for this decision (WithTimeout, sharing
+// the pool).
+func (l *Limiter) client(ctx context.Context) (redis.UniversalClient, bool) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return l.c, false
+	}
+	rest := time.Until(dl)
+	if rest >= l.cfg.timeout {
+		return l.c, false
+	}
+	if rc, ok := l.c.(*redis.Client); ok && !rc.Options().ContextTimeoutEnabled {
+		return rc.WithTimeout(max(rest, time.Millisecond)), true
+	}
+	return l.c, false
 }
 
 // storeKey is key's Redis key: the prefix, the caller's key as the Redis
