@@ -6,7 +6,10 @@ import (
 )
 
 // ForceOpen rejects every call with ErrOpen until ForceClosed or Auto, for
-// incident response. It reports breaker_opened and the gauge at once.
+// incident response. It reports breaker_opened and the gauge at once: to
+// WithTelemetry's telemetry, else to that of the first pipeline the breaker
+// ran in; before its first call, without WithTelemetry, to the global
+// providers, with an empty resilience.pipeline.
 func (b *Breaker) ForceOpen() {
 	if b.mode.Swap(modeForcedOpen) != modeForcedOpen {
 		b.report(context.Background(), StateOpen, false)
@@ -31,11 +34,12 @@ func (b *Breaker) Auto() {
 	b.report(context.Background(), StateClosed, false)
 }
 
-// TripFor opens the breaker now for at least d (jittered upward), then lets
-// it go half-open as usual: for a decision made elsewhere, such as the
-// fleet-wide failure ratio that package redisbreaker computes. A breaker
-// already open for longer stays open for longer. It does nothing to a forced
-// breaker. d must be positive.
+// TripFor opens the breaker now for d or its own open duration, whichever is
+// longer (each jittered upward), then lets it go half-open as usual: for a
+// decision made elsewhere, such as the fleet-wide failure ratio that package
+// redisbreaker computes, which must never make an instance probe sooner
+// than its own trip would. A breaker already open for longer stays open for
+// longer. It does nothing to a forced breaker, or when d is not positive.
 func (b *Breaker) TripFor(d time.Duration) {
 	if d <= 0 || b.mode.Load() != modeAuto {
 		return

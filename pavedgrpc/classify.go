@@ -106,7 +106,7 @@ func callerError(err error, cfg *config) error {
 	default:
 		return err
 	}
-	e := &StatusError{status: status.New(code, err.Error()), err: err}
+	e := &StatusError{status: status.New(code, err.Error()), err: err, local: true}
 	if d, ok := paved.RetryAfter(err); ok && d != 0 {
 		e.pushback, e.hasPushback = d, true
 	}

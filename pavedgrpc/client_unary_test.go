@@ -104,6 +104,8 @@ func TestClientRefusal(t *testing.T) {
 			assert.Equal(t, tt.want, status.Code(err))
 			assert.ErrorIs(t, err, tt.sentinel)
 			assert.ErrorIs(t, err, paved.ErrRejected)
+			assert.Equal(t, paved.OutcomeRejected, pavedgrpc.Classify(err), "paved's own refusal: no retry repeats it, no breaker counts it")
+			assert.Equal(t, paved.OutcomeRejected, paved.DefaultClassifier.Classify(err))
 			d, ok := paved.RetryAfter(err)
 			assert.True(t, ok)
 			assert.Equal(t, 1500*time.Millisecond, d)

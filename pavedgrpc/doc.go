@@ -28,9 +28,11 @@
 // only once a transport carries the RPC, which the interceptor records for
 // every call sent once (no allocation: it lives in the call's state). grpc
 // retries by itself the streams a server refused before processing them. Errors reach
-// the caller as *StatusError, so status.Code(err) is the server's code; a
-// refusal by one of the pipeline's own policies reaches it as UNAVAILABLE or
-// RESOURCE_EXHAUSTED.
+// the caller with a *StatusError in their chain (errors.As; a policy's error,
+// such as retry's *ExhaustedError, may wrap it), so status.Code(err) is the
+// server's code; a refusal by one of the pipeline's own policies reaches it
+// as UNAVAILABLE or RESOURCE_EXHAUSTED, and still classifies as
+// paved.OutcomeRejected (Classify), so an outer retry does not repeat it.
 //
 // Attempts never share the caller's reply. A call sent once (the default)
 // receives straight into it, as a bare call does; the empty-pipeline

@@ -35,8 +35,9 @@ func UnaryServerInterceptor(p *paved.Pipeline, opts ...Option) grpc.UnaryServerI
 		c, err := p.Execute(ctx, func(ctx context.Context) error {
 			resp, err := handler(ctx, req)
 			paved.AttemptFrom(ctx).SetResult(resp, nil)
-			return err
+			return handlerErr(err)
 		})
+		err = unwrapHandlerErr(err)
 		resp, ran := finalResult(c)
 		if !ran && err != nil {
 			if trailer, serr := cfg.refusal(err); serr != nil {
@@ -67,8 +68,9 @@ func StreamServerInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamServe
 		c, err := p.Execute(ctx, func(ctx context.Context) error {
 			err := handler(srv, &serverStream{ServerStream: ss, ctx: ctx})
 			paved.AttemptFrom(ctx).SetResult(nil, nil)
-			return err
+			return handlerErr(err)
 		})
+		err = unwrapHandlerErr(err)
 		_, ran := finalResult(c)
 		if !ran && err != nil {
 			if trailer, serr := cfg.refusal(err); serr != nil {
@@ -83,6 +85,41 @@ func StreamServerInterceptor(p *paved.Pipeline, opts ...Option) grpc.StreamServe
 		}
 		return err
 	}
+}
+
+// handlerError is a handler's status error on its way through the server
+// pipeline: telemetry's error.type is its code's name ("Unavailable"), as
+// on the client (StatusError), not grpc's internal type. The interceptors
+// give the handler's own error back to gRPC.
+type handlerError struct {
+	err error
+	st  *status.Status
+}
+
+func (e *handlerError) Error() string              { return e.err.Error() }
+func (e *handlerError) Unwrap() error              { return e.err }
+func (e *handlerError) GRPCStatus() *status.Status { return e.st }
+func (e *handlerError) ErrorType() string          { return e.st.Code().String() }
+
+// handlerErr wraps err when it carries a gRPC status; other errors (which
+// gRPC answers UNKNOWN) pass unchanged.
+func handlerErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if st, ok := status.FromError(err); ok {
+		return &handlerError{err: err, st: st}
+	}
+	return err
+}
+
+// unwrapHandlerErr gives back the handler's own error when nothing wrapped
+// handlerErr's.
+func unwrapHandlerErr(err error) error {
+	if he, ok := err.(*handlerError); ok {
+		return he.err
+	}
+	return err
 }
 
 // finalResult returns the final attempt's result, and whether the handler

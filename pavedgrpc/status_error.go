@@ -21,6 +21,9 @@ type StatusError struct {
 	pushback    time.Duration
 	hasPushback bool
 	unsent      bool // no connection carried the attempt: see callVars.unsent
+	// local: no server gave the status; the client pipeline's own refusal
+	// or context error did (callerError), whose outcome it keeps.
+	local bool
 }
 
 // newStatusError wraps the invoker's err with the pushback in trailer.
@@ -45,8 +48,14 @@ func (e *StatusError) Code() codes.Code { return e.status.Code() }
 
 // Outcome classifies the status code (see Classify). An UNAVAILABLE that
 // carries a pushback delay (a server shedding load, saying when to come
-// back) is Overload, as HTTP's 503 with Retry-After is.
+// back) is Overload, as HTTP's 503 with Retry-After is. A status the
+// client's own pipeline gave (a policy's refusal, a context error) keeps
+// that error's outcome: a refusal is Rejected, never retried or counted by
+// a breaker, whatever code it reads as.
 func (e *StatusError) Outcome() paved.Outcome {
+	if e.local {
+		return paved.DefaultClassifier.Classify(e.err)
+	}
 	c := e.status.Code()
 	if c == codes.Unavailable && e.hasPushback && e.pushback >= 0 {
 		return paved.OutcomeOverload

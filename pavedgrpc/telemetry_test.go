@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/status"
 
 	"github.com/paved-go/paved"
 	"github.com/paved-go/paved/pavedgrpc"
@@ -81,4 +82,34 @@ func TestServerSpans(t *testing.T) {
 	require.NotNil(t, server)
 	require.NotNil(t, admit)
 	assert.Equal(t, server.SpanContext.SpanID(), admit.Parent.SpanID())
+}
+
+// TestServerErrorType: a handler's status error is named by its code in the
+// server pipeline's span, as on the client, and reaches the client
+// unchanged.
+func TestServerErrorType(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+
+	p := paved.New("admit", paved.WithTelemetry(telemetry.New(telemetry.WithTracerProvider(tp))))
+	svc := &testService{script: []reply{{code: codes.Unavailable}, {code: codes.Internal}}}
+	addr := startServer(t, svc, pavedgrpc.ServerOptions(p)...)
+	client := dial(t, addr)
+	for _, want := range []codes.Code{codes.Unavailable, codes.Internal} {
+		_, err := client.UnaryCall(context.Background(), &testgrpc.SimpleRequest{})
+		require.Equal(t, want, status.Code(err))
+	}
+	var got []string
+	for _, s := range exp.GetSpans() {
+		if s.SpanKind != trace.SpanKindInternal {
+			continue
+		}
+		for _, a := range s.Attributes {
+			if a.Key == telemetry.AttrErrorType {
+				got = append(got, a.Value.AsString())
+			}
+		}
+	}
+	assert.Equal(t, []string{"Unavailable", "Internal"}, got)
 }

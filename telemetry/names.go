@@ -20,7 +20,7 @@ const (
 	AttrOutcome   = "resilience.outcome"
 	AttrAttempt   = "resilience.attempt"
 	AttrAttempts  = "resilience.attempts" // on the call span: attempts made
-	AttrDelay     = "resilience.delay_ms" // on retry and hedge events: the wait chosen
+	AttrDelay     = "resilience.delay_ms" // a duration in ms: on retry and hedge events the wait chosen, on timeout the timeout, on breaker_rejected and rate_limited the wait asked for, on chaos latency the delay
 	AttrBreaker   = "resilience.breaker"  // on breaker gauges and events: the breaker's name
 	AttrErrorType = "error.type"
 	// AttrUnsafeReason is on unsafe_to_repeat events: why the call may not
