@@ -114,7 +114,7 @@ func checkClientLit(pass *analysis.Pass, rep *reporter, vals *values, file *ast.
 	}
 	var fixes []analysis.SuggestedFix
 	if timeout == nil {
-		if tpkg, edits := timeRef(file); tpkg != "" {
+		if tpkg, edits := timeRef(file); tpkg != "" && timeUsable(pass, lit.Pos(), strings.TrimSuffix(tpkg, ".")) {
 			text := "Timeout: 10 * " + tpkg + "Second"
 			if len(lit.Elts) > 0 {
 				text = ", " + text

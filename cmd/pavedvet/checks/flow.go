@@ -11,7 +11,8 @@ import (
 // assigned to it, so an analyzer can follow `t := pavedhttp.NewTransport(...)`
 // to where t is used. A variable whose values cannot all be seen (a
 // parameter, a package-level or captured-by-pointer variable, a range
-// variable, one side of a multi-value assignment) is opaque.
+// variable, one side of a multi-value assignment other than the value of
+// x, err := f(...)) is opaque.
 type values struct {
 	info   *types.Info
 	pkg    *types.Package
@@ -68,8 +69,14 @@ func (v *values) visit(n ast.Node) bool {
 		}
 	case *ast.AssignStmt:
 		if len(n.Lhs) != len(n.Rhs) {
-			for _, l := range n.Lhs {
+			for i, l := range n.Lhs {
 				if obj := v.varOf(l); obj != nil {
+					if i == 0 && v.valueAndError(n) {
+						// x, err := f(...): x is the call's first result,
+						// as a constructor's New returns its policy.
+						v.assign[obj] = append(v.assign[obj], n.Rhs[0])
+						continue
+					}
 					v.opaque[obj] = true
 				}
 			}
@@ -112,6 +119,20 @@ func (v *values) visit(n ast.Node) bool {
 		}
 	}
 	return true
+}
+
+// valueAndError reports whether n is x, err := f(...) (or =) with f
+// returning a value and an error.
+func (v *values) valueAndError(n *ast.AssignStmt) bool {
+	if len(n.Lhs) != 2 || len(n.Rhs) != 1 {
+		return false
+	}
+	call, ok := ast.Unparen(n.Rhs[0]).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	t, ok := v.info.TypeOf(call).(*types.Tuple)
+	return ok && t.Len() == 2 && types.Identical(t.At(1).Type(), types.Universe.Lookup("error").Type())
 }
 
 // of returns the expressions assigned to the local variable e names (nil

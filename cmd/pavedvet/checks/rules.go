@@ -240,6 +240,24 @@ func timeRef(file *ast.File) (string, []analysis.TextEdit) {
 	return "time.", addImport(file, timePath)
 }
 
+// timeUsable reports whether name, at pos, is the time package or would be
+// once a fix adds its import: no local or package-level declaration hides
+// it, so a fix that writes name.Second compiles.
+func timeUsable(pass *analysis.Pass, pos token.Pos, name string) bool {
+	scope := pass.Pkg.Scope().Innermost(pos)
+	if scope == nil {
+		return false
+	}
+	_, obj := scope.LookupParent(name, pos)
+	switch o := obj.(type) {
+	case nil:
+		return true // undeclared: the import the fix adds declares it
+	case *types.PkgName:
+		return o.Imported().Path() == timePath
+	}
+	return false
+}
+
 // addImport returns the edit that adds path to file's imports.
 func addImport(file *ast.File, path string) []analysis.TextEdit {
 	for _, decl := range file.Decls {

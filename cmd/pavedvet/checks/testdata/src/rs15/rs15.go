@@ -43,6 +43,20 @@ func durations() {
 	paved.New("via variables", timeout.MustNew(2*time.Second), retry.MustNew(), attempt) // want `the total timeout \(2s, argument 1\) is not longer than the attempt timeout \(2s, argument 3\)`
 }
 
+// The two-value constructors, as most code calls them.
+func durationsWithErrors() error {
+	total, err := timeout.New(time.Second)
+	if err != nil {
+		return err
+	}
+	attempt, err := timeout.New(3 * time.Second)
+	if err != nil {
+		return err
+	}
+	paved.New("checked", total, retry.MustNew(), attempt) // want `the total timeout \(1s, argument 1\) is not longer than the attempt timeout \(3s, argument 3\)`
+	return nil
+}
+
 func chained() {
 	inner := paved.Chain(breaker.MustNew("b"), timeout.MustNew(time.Second))
 	paved.New("chain", timeout.MustNew(5*time.Second), retry.MustNew(), inner) // inner is a Middleware: not visible here, no finding

@@ -12,3 +12,5 @@ type Timeout struct{}
 func (*Timeout) Wrap(next paved.Op) paved.Op { return next }
 
 func MustNew(d time.Duration) *Timeout { return &Timeout{} }
+
+func New(d time.Duration) (*Timeout, error) { return &Timeout{}, nil }
