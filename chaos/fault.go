@@ -49,14 +49,10 @@ func Error(err error) Fault { return errorFault{err: err} }
 // pipeline (pavedhttp.NewHandler) is answered with the status of o, as
 // chaoshttp.NewHandler answers it.
 func ErrorOutcome(o paved.Outcome) Fault {
-	return errorFault{err: &outcomeError{o: o}, outcome: o, byOutcome: true}
+	return errorFault{err: &outcomeError{o: o}}
 }
 
-type errorFault struct {
-	err       error
-	outcome   paved.Outcome // ErrorOutcome's
-	byOutcome bool          // made by ErrorOutcome
-}
+type errorFault struct{ err error }
 
 func (errorFault) Name() string { return "error" }
 
@@ -189,8 +185,8 @@ func validateFault(f Fault) error {
 	case nil:
 		return errors.New("chaos: Fault must not be nil")
 	case errorFault:
-		if f.byOutcome && !validOutcome(f.outcome) {
-			return fmt.Errorf("chaos: ErrorOutcome must be a failure outcome (transient, overload, fault, permanent, canceled, rejected), got %s", outcomeName(f.outcome))
+		if oe, ok := f.err.(*outcomeError); ok && !validOutcome(oe.o) {
+			return fmt.Errorf("chaos: ErrorOutcome must be a failure outcome (transient, overload, fault, permanent, canceled, rejected), got %s", outcomeName(oe.o))
 		}
 		if f.err == nil {
 			return errors.New("chaos: Error needs a non-nil error")

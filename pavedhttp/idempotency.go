@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/paved-go/paved"
@@ -33,11 +34,13 @@ var defaultReplayedHeaders = canonical(
 	"Location", "ETag", "Last-Modified", "Cache-Control", "Expires", "Vary", "Link",
 )
 
+// canonical returns names in canonical form, in a slice of its own.
 func canonical(names ...string) []string {
+	out := make([]string, len(names))
 	for i, n := range names {
-		names[i] = http.CanonicalHeaderKey(n)
+		out[i] = http.CanonicalHeaderKey(n)
 	}
-	return names
+	return out
 }
 
 // IdempotencyHandler is the server side of idempotency keys: an
@@ -191,7 +194,7 @@ func WithMaxRequestBody(n int64) IdempotencyOption {
 // stored, and replayed to whoever sends the key within the caller's scope.
 func WithReplayedHeaders(names ...string) IdempotencyOption {
 	return func(c *idemConfig) {
-		c.headers = append(append([]string(nil), c.headers...), canonical(append([]string(nil), names...)...)...)
+		c.headers = append(slices.Clip(c.headers), canonical(names...)...)
 	}
 }
 
