@@ -96,9 +96,9 @@ func TestTransportReset(t *testing.T) {
 	assert.Equal(t, "read tcp: read: connection reset by peer", opErr.Error())
 	var sysErr *os.SyscallError
 	assert.ErrorAs(t, err, &sysErr)
-	real := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
-	assert.Equal(t, real.Timeout(), opErr.Timeout(), "Timeout as a real reset's")
-	assert.Equal(t, real.Temporary(), opErr.Temporary(), "Temporary as a real reset's")
+	realReset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	assert.Equal(t, realReset.Timeout(), opErr.Timeout(), "Timeout as a real reset's")
+	assert.Equal(t, realReset.Temporary(), opErr.Temporary(), "Temporary as a real reset's")
 	assert.Equal(t, "*url.Error", telemetry.ErrorType(err), "a real reset's error.type: a rehearsal looks real")
 	assert.Equal(t, paved.OutcomeTransient, pavedhttp.Classifier.Classify(err))
 	assert.Zero(t, srv.Requests())

@@ -144,6 +144,10 @@ func runTail(t *testing.T, p *paved.Pipeline, warmup, calls int, lateAfter time.
 		assert.Equal(t, http.StatusOK, s)
 	}
 	runCallsOn(hedgeWorkers, warmup, call)
+	// The warm-up's hedged losers are over, arrived or not, before anything
+	// is counted: none of them lands among the measured calls' figures.
+	base.settle(t)
+	require.NoError(t, srv.WaitIdle(waitCtx(t)))
 	before := srv.Requests()
 	sf, sh, h := srv.slowFirst.Load(), srv.slowHedge.Load(), srv.hedges.Load()
 	late.Store(0)
